@@ -1,0 +1,1 @@
+//! HTTP integration (placeholder while being written).
