@@ -10,6 +10,10 @@
 //! - [`OrderContextPropagator`] — carries it in its own `ordertrace-*` headers,
 //!   validating every inbound value; compose it with W3C trace-context.
 //! - [`lifecycle`] — which moves are legal, and [`classify`] for observed ones.
+//! - [`transition`] — status conventions: [`StatusRecorder`] records each move as a
+//!   short span covering the time in the previous status, plus time-in-status,
+//!   transition, failure and SLA metrics and stuck-order gauges.
+//! - [`sampler`] — [`OrderSampler`] keeps all traces of a sampled order, or none.
 //! - [`http`] — a tower layer for servers (axum) and a `reqwest-middleware`
 //!   middleware for clients that carry trace and order context across HTTP.
 //!
@@ -31,14 +35,22 @@ pub mod lifecycle;
 pub mod names;
 pub mod order_id;
 pub mod propagation;
+pub mod sampler;
+pub mod span_processor;
 pub mod status;
+pub mod transition;
 
 pub use context::{OrderContext, OrderContextExt};
 pub use lifecycle::{classify, TransitionKind};
 pub use order_id::{InvalidOrderId, OrderId, MAX_ORDER_ID_LEN};
 pub use propagation::{OrderContextPropagator, RejectReason};
+pub use span_processor::OrderSpanProcessor;
+pub use sampler::OrderSampler;
 pub use status::{OrderStatus, System, UnknownStatus};
+pub use transition::{FailureReason, SlaConfig, StatusRecorder};
 
 /// The OpenTelemetry API crate this crate is built against, so users need not match
 /// versions by hand.
 pub use opentelemetry;
+/// The OpenTelemetry SDK crate this crate is built against.
+pub use opentelemetry_sdk;

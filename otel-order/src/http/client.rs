@@ -1,0 +1,280 @@
+//! The client side: a `reqwest-middleware` middleware that traces outgoing requests and
+//! carries trace and order context to the next service.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use http::Extensions;
+use opentelemetry::global::BoxedTracer;
+use opentelemetry::metrics::{Histogram, MeterProvider};
+use opentelemetry::propagation::TextMapPropagator;
+use opentelemetry::trace::{FutureExt, SpanKind, Status, TraceContextExt, Tracer, TracerProvider};
+use opentelemetry::{Context, KeyValue};
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_semantic_conventions::attribute as semconv;
+use opentelemetry_semantic_conventions::metric::HTTP_CLIENT_REQUEST_DURATION;
+use reqwest_middleware::reqwest::{Request, Response};
+use reqwest_middleware::{Middleware, Next, Result};
+
+use super::allow_list::HostAllowList;
+use super::headers::HeaderInjector;
+use super::instruments::{boxed_tracer, duration_histogram, global_meter, global_tracer, meter_of};
+use super::semconv::{method_name, status_code};
+use crate::names::{
+    HEADER_ORDER_ID, HEADER_ORDER_STATUS, HEADER_STATUS_ENTERED_AT, HEADER_STATUS_ENTERED_BY,
+    ORDER_ID,
+};
+use crate::{OrderContext, OrderContextExt, OrderContextPropagator};
+
+const TRACESTATE: &str = "tracestate";
+const ORDER_HEADERS: [&str; 4] = [
+    HEADER_ORDER_ID,
+    HEADER_ORDER_STATUS,
+    HEADER_STATUS_ENTERED_AT,
+    HEADER_STATUS_ENTERED_BY,
+];
+
+/// Put this in a request's extensions to send it untraced: no span, no injected
+/// headers.
+///
+/// ```no_run
+/// # async fn run(client: reqwest_middleware::ClientWithMiddleware) -> reqwest_middleware::Result<()> {
+/// use otel_order::http::NoTrace;
+/// client.get("http://health.internal/ping").with_extension(NoTrace).send().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoTrace;
+
+/// Traces outgoing requests: a `CLIENT` span per request, `traceparent` injected into
+/// every request, the order-context headers and `tracestate` only towards hosts on the
+/// allow-list, `http.client.request.duration` recorded.
+///
+/// The order context comes from an [`OrderContext`] in the request's extensions, else
+/// from the current OpenTelemetry context (which the server layer sets for handlers).
+///
+/// ```no_run
+/// use otel_order::http::{HostAllowList, OrderTraceMiddleware};
+///
+/// let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+///     .with(
+///         OrderTraceMiddleware::builder()
+///             .allow_order_headers_to(HostAllowList::new(["crm.internal", "*.mes.internal"]))
+///             .build(),
+///     )
+///     .build();
+/// ```
+#[derive(Clone)]
+pub struct OrderTraceMiddleware {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    tracer: BoxedTracer,
+    duration: Histogram<f64>,
+    trace_propagator: Box<dyn TextMapPropagator + Send + Sync>,
+    order_propagator: OrderContextPropagator,
+    allow_list: HostAllowList,
+}
+
+impl Default for OrderTraceMiddleware {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl OrderTraceMiddleware {
+    /// A middleware with global providers, W3C trace-context, and an empty allow-list
+    /// (order headers go nowhere until hosts are allowed).
+    pub fn new() -> Self {
+        Self::builder().build()
+    }
+
+    /// Configure allow-list, providers and propagator.
+    pub fn builder() -> OrderTraceMiddlewareBuilder {
+        OrderTraceMiddlewareBuilder::default()
+    }
+}
+
+/// Builds an [`OrderTraceMiddleware`]; anything not set comes from the globals.
+#[derive(Default)]
+pub struct OrderTraceMiddlewareBuilder {
+    tracer: Option<BoxedTracer>,
+    meter: Option<opentelemetry::metrics::Meter>,
+    trace_propagator: Option<Box<dyn TextMapPropagator + Send + Sync>>,
+    allow_list: HostAllowList,
+}
+
+impl OrderTraceMiddlewareBuilder {
+    /// Hosts that may receive order headers and `tracestate`.
+    pub fn allow_order_headers_to(mut self, hosts: HostAllowList) -> Self {
+        self.allow_list = hosts;
+        self
+    }
+
+    /// Trace with `provider` instead of the global tracer provider.
+    pub fn tracer_provider<P>(mut self, provider: &P) -> Self
+    where
+        P: TracerProvider,
+        P::Tracer: Send + Sync + 'static,
+        <P::Tracer as Tracer>::Span: Send + Sync + 'static,
+    {
+        self.tracer = Some(boxed_tracer(provider));
+        self
+    }
+
+    /// Record metrics with `provider` instead of the global meter provider.
+    pub fn meter_provider<P: MeterProvider + ?Sized>(mut self, provider: &P) -> Self {
+        self.meter = Some(meter_of(provider));
+        self
+    }
+
+    /// Inject the trace context with `propagator` instead of W3C trace-context. It must
+    /// not carry order data: that goes only through the allow-list.
+    pub fn trace_propagator(mut self, propagator: impl TextMapPropagator + Send + Sync + 'static) -> Self {
+        self.trace_propagator = Some(Box::new(propagator));
+        self
+    }
+
+    /// Finish the middleware.
+    pub fn build(self) -> OrderTraceMiddleware {
+        let meter = self.meter.unwrap_or_else(global_meter);
+        OrderTraceMiddleware {
+            shared: Arc::new(Shared {
+                tracer: self.tracer.unwrap_or_else(global_tracer),
+                duration: duration_histogram(
+                    &meter,
+                    HTTP_CLIENT_REQUEST_DURATION,
+                    "Duration of HTTP client requests",
+                ),
+                trace_propagator: self
+                    .trace_propagator
+                    .unwrap_or_else(|| Box::new(TraceContextPropagator::new())),
+                order_propagator: OrderContextPropagator::with_meter(&meter),
+                allow_list: self.allow_list,
+            }),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Middleware for OrderTraceMiddleware {
+    async fn handle(
+        &self,
+        mut request: Request,
+        extensions: &mut Extensions,
+        next: Next<'_>,
+    ) -> Result<Response> {
+        if extensions.get::<NoTrace>().is_some() {
+            return next.run(request, extensions).await;
+        }
+        let shared = &self.shared;
+        let start = Instant::now();
+        let parent = Context::current();
+        let order = extensions
+            .get::<OrderContext>()
+            .cloned()
+            .or_else(|| parent.order().cloned());
+
+        let method = method_name(request.method());
+        let url = request.url();
+        let host = url.host_str().unwrap_or_default().to_owned();
+        let port = url.port_or_known_default();
+        let allowed = shared.allow_list.allows(&host, port);
+
+        let mut attributes = Vec::with_capacity(8);
+        attributes.push(KeyValue::new(semconv::HTTP_REQUEST_METHOD, method));
+        attributes.push(KeyValue::new(semconv::SERVER_ADDRESS, host.clone()));
+        if let Some(port) = port {
+            attributes.push(KeyValue::new(semconv::SERVER_PORT, i64::from(port)));
+        }
+        // Scheme, host and path only: credentials and query strings stay out of spans.
+        attributes.push(KeyValue::new(
+            semconv::URL_FULL,
+            format!("{}://{}{}", url.scheme(), url.host_str().unwrap_or_default(), port_suffix(url)) + url.path(),
+        ));
+        // Under an order context OrderSpanProcessor stamps `order.id`; set it here only
+        // when the order came in the request's extensions, so it is never set twice.
+        if let Some(order) = order.as_ref().filter(|_| parent.order().is_none()) {
+            attributes.push(KeyValue::new(ORDER_ID, order.order_id().as_str().to_owned()));
+        }
+        let mut metric_attributes = vec![
+            KeyValue::new(semconv::HTTP_REQUEST_METHOD, method),
+            KeyValue::new(semconv::SERVER_ADDRESS, host),
+        ];
+        if let Some(port) = port {
+            metric_attributes.push(KeyValue::new(semconv::SERVER_PORT, i64::from(port)));
+        }
+
+        let span = shared
+            .tracer
+            .span_builder(method)
+            .with_kind(SpanKind::Client)
+            .with_attributes(attributes)
+            .start_with_context(&shared.tracer, &parent);
+        let cx = parent.with_span(span);
+
+        let headers = request.headers_mut();
+        // Whatever the caller or an inbound request put there is replaced or removed:
+        // only this middleware decides what crosses to which host.
+        for header in ORDER_HEADERS {
+            headers.remove(header);
+        }
+        shared
+            .trace_propagator
+            .inject_context(&cx, &mut HeaderInjector(headers));
+        if allowed {
+            if let Some(order) = &order {
+                shared
+                    .order_propagator
+                    .inject_order(order, &mut HeaderInjector(headers));
+            }
+        } else {
+            headers.remove(TRACESTATE);
+        }
+
+        let result = next.run(request, extensions).with_context(cx.clone()).await;
+
+        let span = cx.span();
+        match &result {
+            Ok(response) => {
+                let code = status_code(response.status());
+                span.set_attribute(KeyValue::new(semconv::HTTP_RESPONSE_STATUS_CODE, code));
+                metric_attributes.push(KeyValue::new(semconv::HTTP_RESPONSE_STATUS_CODE, code));
+                // Client spans: any 4xx or 5xx means the call did not do its job.
+                if response.status().is_client_error() || response.status().is_server_error() {
+                    let kind = response.status().as_str().to_owned();
+                    span.set_attribute(KeyValue::new(semconv::ERROR_TYPE, kind.clone()));
+                    metric_attributes.push(KeyValue::new(semconv::ERROR_TYPE, kind));
+                    span.set_status(Status::error(""));
+                }
+            }
+            Err(error) => {
+                let kind = error_type(error);
+                span.set_attribute(KeyValue::new(semconv::ERROR_TYPE, kind));
+                metric_attributes.push(KeyValue::new(semconv::ERROR_TYPE, kind));
+                span.set_status(Status::error(error.to_string()));
+            }
+        }
+        shared
+            .duration
+            .record(start.elapsed().as_secs_f64(), &metric_attributes);
+        span.end();
+        result
+    }
+}
+
+fn port_suffix(url: &reqwest_middleware::reqwest::Url) -> String {
+    url.port().map(|p| format!(":{p}")).unwrap_or_default()
+}
+
+/// A bounded `error.type` for a failed call.
+fn error_type(error: &reqwest_middleware::Error) -> &'static str {
+    match error {
+        reqwest_middleware::Error::Reqwest(e) if e.is_timeout() => "timeout",
+        reqwest_middleware::Error::Reqwest(e) if e.is_connect() => "connect",
+        reqwest_middleware::Error::Reqwest(e) if e.is_request() => "request",
+        reqwest_middleware::Error::Reqwest(_) => "transport",
+        reqwest_middleware::Error::Middleware(_) => "middleware",
+    }
+}

@@ -1,0 +1,46 @@
+//! Stamps `order.id` on every span started inside an order context.
+
+use opentelemetry::trace::Span as _;
+use opentelemetry::{Context, KeyValue};
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
+
+use crate::names::ORDER_ID;
+use crate::OrderContextExt;
+
+/// Adds `order.id` to every span whose parent context carries an
+/// [`OrderContext`](crate::OrderContext): handler spans from `#[tracing::instrument]`,
+/// database spans, raw OpenTelemetry spans, without each call site repeating it.
+///
+/// Register it next to the exporting processor (`ordertrace::init` does). This
+/// crate's own instrumentation sets `order.id` explicitly only on spans whose parent
+/// has no order context (a server span, a consumer span), so nothing is set twice.
+///
+/// ```
+/// use opentelemetry_sdk::trace::SdkTracerProvider;
+/// use otel_order::OrderSpanProcessor;
+///
+/// let provider = SdkTracerProvider::builder()
+///     .with_span_processor(OrderSpanProcessor)
+///     .build();
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OrderSpanProcessor;
+
+impl SpanProcessor for OrderSpanProcessor {
+    fn on_start(&self, span: &mut Span, cx: &Context) {
+        if let Some(order) = cx.order() {
+            span.set_attribute(KeyValue::new(ORDER_ID, order.order_id().as_str().to_owned()));
+        }
+    }
+
+    fn on_end(&self, _span: SpanData) {}
+
+    fn force_flush(&self) -> OTelSdkResult {
+        Ok(())
+    }
+
+    fn shutdown_with_timeout(&self, _timeout: std::time::Duration) -> OTelSdkResult {
+        Ok(())
+    }
+}

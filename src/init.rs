@@ -1,0 +1,200 @@
+//! Building and installing the providers.
+
+use std::time::Duration;
+
+use opentelemetry::global;
+use opentelemetry::propagation::TextMapCompositePropagator;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_otlp::{MetricExporter, SpanExporter, WithExportConfig, WithTonicConfig};
+use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider, Sampler};
+use opentelemetry_sdk::Resource;
+use otel_order::{OrderContextPropagator, OrderSpanProcessor};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::EnvFilter;
+
+use crate::env::{self, ExportTarget, Protocol, SIGNAL_METRICS, SIGNAL_TRACES};
+use crate::{ConsoleExporter, InitError, TelemetryGuard};
+
+/// Set up telemetry for `service_name` with everything from the environment; see
+/// [`TelemetryBuilder`] for what is installed.
+pub fn init(service_name: &str) -> Result<TelemetryGuard, InitError> {
+    TelemetryBuilder::new(service_name).install()
+}
+
+/// Configures what [`init`] installs.
+///
+/// - Resource: `service.name` (from `OTEL_SERVICE_NAME` when set, else the name given
+///   here), `OTEL_RESOURCE_ATTRIBUTES`, SDK attributes.
+/// - Traces: an [`OrderSpanProcessor`] (stamps `order.id` on every span inside an
+///   order) and a batch processor exporting over OTLP when
+///   `OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT` is set (`OTEL_EXPORTER_OTLP_PROTOCOL`
+///   `grpc` or `http/protobuf`; `OTEL_EXPORTER_OTLP_HEADERS`; an `https` endpoint
+///   uses TLS, trusting `OTEL_EXPORTER_OTLP_CERTIFICATE` when set, else the system's
+///   roots), else to a [`ConsoleExporter`]. Sampler from `OTEL_TRACES_SAMPLER` unless
+///   [`sampler`](Self::sampler) is called.
+/// - Metrics: a periodic OTLP reader (`OTEL_METRIC_EXPORT_INTERVAL`) when an endpoint
+///   is set.
+/// - Global propagator: W3C trace-context + [`OrderContextPropagator`].
+/// - A `tracing` subscriber: `tracing-opentelemetry` (so `#[tracing::instrument]`
+///   spans are exported) and a log formatter filtered by `RUST_LOG` (default `info`).
+///   Skip it with [`without_tracing_subscriber`](Self::without_tracing_subscriber).
+pub struct TelemetryBuilder {
+    service_name: String,
+    sampler: Option<Sampler>,
+    install_subscriber: bool,
+}
+
+impl TelemetryBuilder {
+    /// Start configuring telemetry for `service_name`.
+    pub fn new(service_name: &str) -> Self {
+        TelemetryBuilder {
+            service_name: service_name.to_owned(),
+            sampler: None,
+            install_subscriber: true,
+        }
+    }
+
+    /// Sample with `sampler` instead of what `OTEL_TRACES_SAMPLER` says.
+    pub fn sampler(mut self, sampler: Sampler) -> Self {
+        self.sampler = Some(sampler);
+        self
+    }
+
+    /// Do not install a global `tracing` subscriber (the application has its own; add
+    /// `tracing_opentelemetry::layer()` with [`TelemetryGuard::tracer_provider`]).
+    pub fn without_tracing_subscriber(mut self) -> Self {
+        self.install_subscriber = false;
+        self
+    }
+
+    /// Build the providers, install them globally, return the guard.
+    pub fn install(self) -> Result<TelemetryGuard, InitError> {
+        if env::sdk_disabled() {
+            return Ok(TelemetryGuard {
+                tracer_provider: None,
+                meter_provider: None,
+            });
+        }
+        let mut resource = Resource::builder();
+        if !env::service_name_set() {
+            resource = resource.with_service_name(self.service_name.clone());
+        }
+        let resource = resource.build();
+
+        // Metrics first: the propagator counts rejected headers with the global meter.
+        let meter_provider = match env::target(SIGNAL_METRICS)? {
+            ExportTarget::Console => None,
+            ExportTarget::Otlp(protocol) => {
+                let exporter = metric_exporter(protocol)?;
+                let provider = SdkMeterProvider::builder()
+                    .with_resource(resource.clone())
+                    .with_reader(PeriodicReader::builder(exporter).build())
+                    .build();
+                global::set_meter_provider(provider.clone());
+                Some(provider)
+            }
+        };
+
+        let mut tracer_provider = SdkTracerProvider::builder()
+            .with_resource(resource)
+            .with_span_processor(OrderSpanProcessor);
+        if let Some(sampler) = self.sampler {
+            tracer_provider = tracer_provider.with_sampler(sampler);
+        }
+        let tracer_provider = match env::target(SIGNAL_TRACES)? {
+            ExportTarget::Otlp(protocol) => tracer_provider
+                .with_span_processor(BatchSpanProcessor::builder(span_exporter(protocol)?).build()),
+            ExportTarget::Console => tracer_provider.with_span_processor(
+                BatchSpanProcessor::builder(ConsoleExporter::default())
+                    .with_batch_config(
+                        BatchConfigBuilder::default()
+                            .with_scheduled_delay(Duration::from_millis(200))
+                            .build(),
+                    )
+                    .build(),
+            ),
+        }
+        .build();
+        global::set_tracer_provider(tracer_provider.clone());
+        global::set_text_map_propagator(TextMapCompositePropagator::new(vec![
+            Box::new(TraceContextPropagator::new()),
+            Box::new(OrderContextPropagator::new()),
+        ]));
+
+        if self.install_subscriber {
+            let tracer = tracer_provider.tracer("ordertrace");
+            let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+            // Another subscriber may already be installed (tests, the application's
+            // own): keep it rather than fail.
+            let _ = tracing_subscriber::registry()
+                .with(filter)
+                .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+                .with(tracing_opentelemetry::layer().with_tracer(tracer))
+                .try_init();
+        }
+
+        Ok(TelemetryGuard {
+            tracer_provider: Some(tracer_provider),
+            meter_provider,
+        })
+    }
+}
+
+fn require_runtime(protocol: Protocol) -> Result<(), InitError> {
+    if protocol == Protocol::Grpc && tokio::runtime::Handle::try_current().is_err() {
+        return Err(InitError::NoRuntime);
+    }
+    Ok(())
+}
+
+fn tls_config(signal: &str) -> Result<opentelemetry_otlp::tonic_types::transport::ClientTlsConfig, InitError> {
+    use opentelemetry_otlp::tonic_types::transport::{Certificate, ClientTlsConfig};
+    let tls = ClientTlsConfig::new();
+    Ok(match env::ca_certificate(signal)? {
+        Some(pem) => tls.ca_certificate(Certificate::from_pem(pem)),
+        None => tls.with_native_roots(),
+    })
+}
+
+fn is_https(signal: &str) -> bool {
+    std::env::var(format!("OTEL_EXPORTER_OTLP_{signal}_ENDPOINT"))
+        .or_else(|_| std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT"))
+        .is_ok_and(|e| e.trim_start().to_ascii_lowercase().starts_with("https://"))
+}
+
+fn span_exporter(protocol: Protocol) -> Result<SpanExporter, InitError> {
+    require_runtime(protocol)?;
+    Ok(match protocol {
+        Protocol::Grpc => {
+            let mut builder = SpanExporter::builder().with_tonic();
+            if is_https(SIGNAL_TRACES) {
+                builder = builder.with_tls_config(tls_config(SIGNAL_TRACES)?);
+            }
+            builder.build()?
+        }
+        Protocol::HttpProtobuf => SpanExporter::builder()
+            .with_http()
+            .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+            .build()?,
+    })
+}
+
+fn metric_exporter(protocol: Protocol) -> Result<MetricExporter, InitError> {
+    require_runtime(protocol)?;
+    Ok(match protocol {
+        Protocol::Grpc => {
+            let mut builder = MetricExporter::builder().with_tonic();
+            if is_https(SIGNAL_METRICS) {
+                builder = builder.with_tls_config(tls_config(SIGNAL_METRICS)?);
+            }
+            builder.build()?
+        }
+        Protocol::HttpProtobuf => MetricExporter::builder()
+            .with_http()
+            .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+            .build()?,
+    })
+}
