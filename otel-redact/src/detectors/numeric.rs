@@ -1,0 +1,262 @@
+//! Digit clusters: the shared front end of the phone, passport, card, SNILS and INN
+//! detectors.
+//!
+//! A cluster is a run of digit groups joined by short separators (up to three of
+//! ` `, `-`, `(`, `)`), optionally led by `+` or `(`: `+7 (916) 123-45-67`,
+//! `4276 1600 1234 5674`, `112-233-445 95`. Clusters glued to a word or to another
+//! number (`ORD-2026-000123`, the digits of a UUID or trace id, `12500.50`,
+//! `192.168.0.1`, `2026-11-22T10:00`) are skipped whole: that is what keeps ids,
+//! timestamps, versions and prices intact.
+//!
+//! Each detector then looks at *windows*: runs of whole groups with at most 19
+//! digits. A window is a candidate only if the detector's own format and checksum
+//! rules accept it, so a match always starts and ends on a group boundary.
+
+/// Most groups held at once; longer clusters are looked at in overlapping chunks.
+const MAX_GROUPS: usize = 32;
+/// Groups kept from one chunk to the next (a window spans at most 19 groups).
+const CHUNK_OVERLAP: usize = 19;
+/// Longest window any detector needs (card numbers).
+pub(crate) const MAX_WINDOW_DIGITS: usize = 19;
+/// Separators joining two groups: at most this many bytes of ` -()`.
+const MAX_SEP: usize = 3;
+
+/// How a cluster begins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Lead {
+    /// Straight with a digit.
+    None,
+    /// With `+` (international format).
+    Plus,
+    /// With `(` (a bracketed area code).
+    Paren,
+}
+
+/// A run of whole groups inside one cluster, offered to each numeric detector.
+pub(crate) struct Window<'a> {
+    /// The text being scanned.
+    pub text: &'a [u8],
+    /// Digit groups, as byte ranges into `text`.
+    pub groups: &'a [(usize, usize)],
+    /// The digits, without separators.
+    pub digits: &'a [u8],
+    /// How the window begins (only the first window of a cluster has a lead).
+    pub lead: Lead,
+}
+
+impl Window<'_> {
+    /// The bytes between group `i` and group `i + 1`.
+    pub fn sep(&self, i: usize) -> &[u8] {
+        &self.text[self.groups[i].1..self.groups[i + 1].0]
+    }
+
+    /// Lengths of the groups, in digits.
+    pub fn group_lens(&self) -> impl Iterator<Item = usize> + '_ {
+        self.groups.iter().map(|(s, e)| e - s)
+    }
+
+    /// True if the group lengths are exactly `lens`.
+    pub fn shape_is(&self, lens: &[usize]) -> bool {
+        self.groups.len() == lens.len() && self.group_lens().zip(lens).all(|(a, b)| a == *b)
+    }
+
+    /// True if every separator is exactly one byte from `allowed`.
+    pub fn seps_are_single(&self, allowed: &[u8]) -> bool {
+        (0..self.groups.len().saturating_sub(1)).all(|i| {
+            let s = self.sep(i);
+            s.len() == 1 && allowed.contains(&s[0])
+        })
+    }
+
+    /// Byte range the window covers in the text, lead included.
+    pub fn range(&self) -> (usize, usize) {
+        let first = self.groups.first().map_or(0, |g| g.0);
+        let last = self.groups.last().map_or(0, |g| g.1);
+        let start = if self.lead == Lead::None {
+            first
+        } else {
+            first - 1
+        };
+        (start, last)
+    }
+}
+
+fn is_sep(b: u8) -> bool {
+    matches!(b, b' ' | b'-' | b'(' | b')')
+}
+
+/// True if the byte at `i` glues a cluster to what comes before it.
+fn glued_left(text: &[u8], start: usize) -> bool {
+    let Some(&prev) = start.checked_sub(1).and_then(|i| text.get(i)) else {
+        return false;
+    };
+    if prev.is_ascii_alphanumeric() || prev == b'_' {
+        return true;
+    }
+    let before = start.checked_sub(2).and_then(|i| text.get(i)).copied();
+    match prev {
+        b'.' | b',' | b':' | b'/' => before.is_some_and(|b| b.is_ascii_digit()),
+        b'-' | b'+' => before.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_'),
+        _ => false,
+    }
+}
+
+/// True if the byte at `end` glues a cluster to what comes after it.
+fn glued_right(text: &[u8], end: usize) -> bool {
+    let Some(&next) = text.get(end) else {
+        return false;
+    };
+    if next.is_ascii_alphanumeric() || next == b'_' {
+        return true;
+    }
+    let after = text.get(end + 1).copied();
+    match next {
+        b'.' | b',' | b':' | b'/' => after.is_some_and(|b| b.is_ascii_digit()),
+        b'-' => after.is_some_and(|b| b.is_ascii_alphanumeric()),
+        _ => false,
+    }
+}
+
+/// Calls `visit` for every window of every unglued cluster in `text`.
+pub(crate) fn for_each_window(text: &[u8], mut visit: impl FnMut(&Window<'_>)) {
+    let mut groups = [(0usize, 0usize); MAX_GROUPS];
+    let mut i = 0;
+    while i < text.len() {
+        if !text[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let mut lead = match i.checked_sub(1).map(|p| text[p]) {
+            Some(b'+') => Lead::Plus,
+            Some(b'(') => Lead::Paren,
+            _ => Lead::None,
+        };
+        let lead_start = if lead == Lead::None { i } else { i - 1 };
+        let glued_start = glued_left(text, lead_start);
+        let mut chunk_start = i;
+        loop {
+            let (n, more) = collect_groups(text, chunk_start, &mut groups);
+            let end = groups[n - 1].1;
+            if more {
+                // A very long cluster: look at it in overlapping chunks so no window
+                // is lost. Continuation chunks have no lead.
+                if !glued_start {
+                    visit_windows(text, &groups[..n], lead, &mut visit);
+                }
+                chunk_start = groups[n - CHUNK_OVERLAP].0;
+                lead = Lead::None;
+                continue;
+            }
+            if !glued_start && !glued_right(text, end) {
+                visit_windows(text, &groups[..n], lead, &mut visit);
+            }
+            i = end;
+            break;
+        }
+    }
+}
+
+/// Fills `groups` with the digit groups of the cluster starting at `start`; returns
+/// how many, and whether the cluster goes on past the last one held.
+fn collect_groups(
+    text: &[u8],
+    start: usize,
+    groups: &mut [(usize, usize); MAX_GROUPS],
+) -> (usize, bool) {
+    let mut n = 0;
+    let mut pos = start;
+    loop {
+        let group_start = pos;
+        while pos < text.len() && text[pos].is_ascii_digit() {
+            pos += 1;
+        }
+        groups[n] = (group_start, pos);
+        n += 1;
+        let mut j = pos;
+        while j < text.len() && j - pos < MAX_SEP && is_sep(text[j]) {
+            j += 1;
+        }
+        let joins = j > pos && j < text.len() && text[j].is_ascii_digit();
+        if !joins {
+            return (n, false);
+        }
+        if n == MAX_GROUPS {
+            return (n, true);
+        }
+        pos = j;
+    }
+}
+
+fn visit_windows(
+    text: &[u8],
+    groups: &[(usize, usize)],
+    lead: Lead,
+    visit: &mut impl FnMut(&Window<'_>),
+) {
+    let mut digits = [0u8; MAX_WINDOW_DIGITS];
+    for a in 0..groups.len() {
+        let mut len = 0;
+        for b in a..groups.len() {
+            let (s, e) = groups[b];
+            if len + (e - s) > MAX_WINDOW_DIGITS {
+                break;
+            }
+            digits[len..len + (e - s)].copy_from_slice(&text[s..e]);
+            len += e - s;
+            visit(&Window {
+                text,
+                groups: &groups[a..=b],
+                digits: &digits[..len],
+                lead: if a == 0 { lead } else { Lead::None },
+            });
+        }
+    }
+}
+
+/// Value of an ASCII digit.
+pub(crate) fn d(b: u8) -> u32 {
+    u32::from(b.wrapping_sub(b'0'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn windows(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for_each_window(text.as_bytes(), |w| {
+            let (s, e) = w.range();
+            out.push(text[s..e].to_owned());
+        });
+        out
+    }
+
+    #[test]
+    fn formatted_phone_gives_the_whole_number_as_a_window() {
+        assert!(windows("call +7 (916) 123-45-67 now").contains(&"+7 (916) 123-45-67".to_owned()));
+    }
+
+    #[test]
+    fn digits_glued_to_words_or_numbers_give_no_windows() {
+        for text in [
+            "ORD-2026-000123",
+            "4bf92f3577b34da6a3ce929d0e0e4736",
+            "12500.50",
+            "192.168.100.200",
+            "2026-11-22T10:00:00Z",
+            "v1.2.3",
+            "550e8400-e29b-41d4-a716-446655440000",
+        ] {
+            let w = windows(text);
+            assert!(w.iter().all(|w| w.len() < 5), "{text}: {w:?}");
+        }
+    }
+
+    #[test]
+    fn very_long_clusters_are_scanned_in_chunks_without_losing_windows() {
+        let mut text = "1 ".repeat(40);
+        text.push_str("4276 1600 1234 5674");
+        let w = windows(&text);
+        assert!(w.contains(&"4276 1600 1234 5674".to_owned()));
+    }
+}

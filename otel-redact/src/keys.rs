@@ -1,0 +1,397 @@
+//! Key rules: which attribute keys hold a value that is sensitive as a whole, and
+//! which are never touched.
+//!
+//! A key is split into lower-cased *segments* at `.`, `_`, `-`, `/`, spaces and
+//! camelCase humps: `http.request.header.authorization` → `http request header
+//! authorization`, `customerPhone` → `customer phone`. A sensitive pattern matches
+//! when its segments appear consecutively in the key's (`access_token` matches
+//! `token`; `gen_ai.usage.input_tokens` does not, since `tokens` is not `token`).
+//!
+//! **The `name` rule.** `name` alone is too common in semantic conventions
+//! (`service.name`, `messaging.destination.name`, `k8s.pod.name`, `db.name`) to be
+//! sensitive by itself. A key is a person's name when it *is* `name`, contains a
+//! segment `fullname`, `firstname`, `lastname`, `middlename`, `givenname`,
+//! `familyname`, `surname`, `patronymic` or `fio`, or has a `name` segment right
+//! after a person word: `customer`, `user`, `client`, `recipient`, `sender`,
+//! `person`, `contact`, `buyer`, `payer`, `payee`, `holder`, `cardholder`,
+//! `employee`, `courier`, `passenger`, `patient`, `member`, `full`, `first`, `last`,
+//! `middle`, `given`, `family`, `maiden`. So `customer.name`, `user.name`,
+//! `full_name`, `recipientName` are masked; `service.name`, `host.name`,
+//! `messaging.destination.name` are not.
+//!
+//! Never-touched keys are compared whole, ignoring ASCII case, and win over every
+//! other rule.
+
+use opentelemetry::StringValue;
+
+use crate::error::RedactError;
+use crate::label::validate_label;
+
+/// Default sensitive patterns: (label, pattern).
+pub(crate) const DEFAULT_SENSITIVE: &[(&str, &str)] = &[
+    ("password", "password"),
+    ("password", "passwd"),
+    ("password", "pwd"),
+    ("password", "passphrase"),
+    ("secret", "secret"),
+    ("token", "token"),
+    ("token", "jwt"),
+    ("authorization", "authorization"),
+    ("cookie", "cookie"),
+    ("cookie", "cookies"),
+    ("api_key", "api_key"),
+    ("api_key", "apikey"),
+    ("credential", "credential"),
+    ("credential", "credentials"),
+    ("session", "session_id"),
+    ("session", "sessionid"),
+    ("private_key", "private_key"),
+    ("phone", "phone"),
+    ("phone", "telephone"),
+    ("phone", "tel"),
+    ("phone", "mobile"),
+    ("phone", "msisdn"),
+    ("email", "email"),
+    ("email", "e_mail"),
+    ("passport", "passport"),
+    ("card", "card_number"),
+    ("card", "cardnumber"),
+    ("card", "pan"),
+    ("card", "cvv"),
+    ("card", "cvc"),
+    ("snils", "snils"),
+    ("inn", "inn"),
+    ("birth_date", "birth_date"),
+    ("birth_date", "birthdate"),
+    ("birth_date", "date_of_birth"),
+    ("birth_date", "dob"),
+    ("address", "home_address"),
+    ("address", "shipping_address"),
+    ("address", "delivery_address"),
+    ("address", "billing_address"),
+];
+
+/// Default never-touched keys.
+pub(crate) const DEFAULT_NEVER: &[&str] = &[
+    "order.id",
+    "order_id",
+    "trace_id",
+    "trace.id",
+    "traceid",
+    "span_id",
+    "span.id",
+    "spanid",
+    "parent_id",
+    "parent_span_id",
+    "messaging.message.id",
+    "messaging.message.conversation_id",
+    crate::names::SPAN_ATTR_REDACTION_COUNT,
+];
+
+const NAME_SEGMENTS: &[&str] = &[
+    "fullname",
+    "firstname",
+    "lastname",
+    "middlename",
+    "givenname",
+    "familyname",
+    "surname",
+    "patronymic",
+    "fio",
+];
+
+const PERSON_WORDS: &[&str] = &[
+    "customer",
+    "user",
+    "client",
+    "recipient",
+    "sender",
+    "person",
+    "contact",
+    "buyer",
+    "payer",
+    "payee",
+    "holder",
+    "cardholder",
+    "employee",
+    "courier",
+    "passenger",
+    "patient",
+    "member",
+    "full",
+    "first",
+    "last",
+    "middle",
+    "given",
+    "family",
+    "maiden",
+];
+
+/// Most segments looked at in one key; a longer key is treated as sensitive if any
+/// pattern matches in its first segments, and scanned as text otherwise.
+const MAX_SEGMENTS: usize = 24;
+
+/// A sensitive pattern, compiled.
+#[derive(Debug, Clone)]
+pub(crate) struct KeyRule {
+    segments: Vec<Box<str>>,
+    pub(crate) label: Box<str>,
+    pub(crate) metric_label: StringValue,
+    pub(crate) mask: StringValue,
+}
+
+impl KeyRule {
+    pub(crate) fn new(label: &str, pattern: &str) -> Result<KeyRule, RedactError> {
+        validate_label(label)?;
+        let mut segments = Vec::new();
+        for_each_segment(pattern, |s| {
+            segments.push(s.to_ascii_lowercase().into_boxed_str())
+        });
+        if segments.is_empty() {
+            return Err(RedactError::InvalidKeyPattern(pattern.to_owned()));
+        }
+        Ok(KeyRule {
+            segments,
+            label: label.into(),
+            metric_label: format!("key:{label}").into(),
+            mask: format!("[REDACTED:{label}]").into(),
+        })
+    }
+}
+
+/// What to do with a value, judged by its key alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum KeyVerdict {
+    /// Leave the value exactly as it is.
+    NeverTouch,
+    /// The whole value is sensitive; the index is into the key rules.
+    Sensitive(usize),
+    /// Scan the value's text with the detectors.
+    Scan,
+}
+
+/// All key rules of one redactor.
+#[derive(Debug, Clone)]
+pub(crate) struct KeyRules {
+    pub(crate) rules: Vec<KeyRule>,
+    never: Vec<Box<str>>,
+    /// Index of the rule used for person names, if the name rule is on.
+    name_rule: Option<usize>,
+    /// For each first byte, whether any rule's first segment starts with it.
+    first_bytes: [bool; 256],
+}
+
+impl KeyRules {
+    /// `name_rule` is the rule used for person-name keys, if that rule is on.
+    pub(crate) fn new(
+        mut rules: Vec<KeyRule>,
+        never: Vec<String>,
+        name_rule: Option<KeyRule>,
+    ) -> KeyRules {
+        let name_rule = name_rule.map(|rule| {
+            rules.push(rule);
+            rules.len() - 1
+        });
+        let mut first_bytes = [false; 256];
+        for (i, rule) in rules.iter().enumerate() {
+            if Some(i) == name_rule {
+                continue;
+            }
+            if let Some(b) = rule.segments.first().and_then(|s| s.bytes().next()) {
+                first_bytes[usize::from(b)] = true;
+            }
+        }
+        KeyRules {
+            rules,
+            never: never.into_iter().map(String::into_boxed_str).collect(),
+            name_rule,
+            first_bytes,
+        }
+    }
+
+    pub(crate) fn classify(&self, key: &str) -> KeyVerdict {
+        if self
+            .never
+            .iter()
+            .any(|k| k.len() == key.len() && k.eq_ignore_ascii_case(key))
+        {
+            return KeyVerdict::NeverTouch;
+        }
+        let mut segs = [""; MAX_SEGMENTS];
+        let mut n = 0;
+        for_each_segment(key, |s| {
+            if n < MAX_SEGMENTS {
+                segs[n] = s;
+                n += 1;
+            }
+        });
+        let segs = &segs[..n];
+        for start in 0..segs.len() {
+            let first = segs[start].bytes().next().unwrap_or(0).to_ascii_lowercase();
+            if !self.first_bytes[usize::from(first)] {
+                continue;
+            }
+            for (i, rule) in self.rules.iter().enumerate() {
+                if Some(i) == self.name_rule {
+                    continue;
+                }
+                let len = rule.segments.len();
+                if start + len <= segs.len()
+                    && rule
+                        .segments
+                        .iter()
+                        .zip(&segs[start..start + len])
+                        .all(|(p, s)| p.len() == s.len() && p.eq_ignore_ascii_case(s))
+                {
+                    return KeyVerdict::Sensitive(i);
+                }
+            }
+        }
+        if let Some(i) = self.name_rule {
+            if is_person_name_key(segs.iter().copied()) {
+                return KeyVerdict::Sensitive(i);
+            }
+        }
+        KeyVerdict::Scan
+    }
+}
+
+fn one_of(s: &str, list: &[&str]) -> bool {
+    list.iter()
+        .any(|w| w.len() == s.len() && w.eq_ignore_ascii_case(s))
+}
+
+fn is_person_name_key<'a>(segs: impl Iterator<Item = &'a str> + Clone) -> bool {
+    let mut count = 0;
+    let mut prev: Option<&str> = None;
+    for s in segs.clone() {
+        count += 1;
+        if one_of(s, NAME_SEGMENTS) {
+            return true;
+        }
+        if (s.eq_ignore_ascii_case("name") || s.eq_ignore_ascii_case("names"))
+            && prev.is_some_and(|p| one_of(p, PERSON_WORDS))
+        {
+            return true;
+        }
+        prev = Some(s);
+    }
+    count == 1 && segs.clone().all(|s| s.eq_ignore_ascii_case("name"))
+}
+
+/// Calls `f` with each segment of `key` (see the module docs), in order.
+pub(crate) fn for_each_segment<'a>(key: &'a str, mut f: impl FnMut(&'a str)) {
+    let bytes = key.as_bytes();
+    let mut start = 0;
+    let is_sep = |b: u8| matches!(b, b'.' | b'_' | b'-' | b'/' | b' ' | b':');
+    for i in 0..=bytes.len() {
+        let boundary = if i == bytes.len() {
+            true
+        } else if is_sep(bytes[i]) {
+            true
+        } else {
+            // camelCase hump: lower-case or digit followed by upper-case.
+            i > start && bytes[i].is_ascii_uppercase() && bytes[i - 1].is_ascii_lowercase()
+        };
+        if !boundary {
+            continue;
+        }
+        if i > start {
+            if let Some(seg) = key.get(start..i) {
+                f(seg);
+            }
+        }
+        start = if i < bytes.len() && is_sep(bytes[i]) {
+            i + 1
+        } else {
+            i
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn defaults() -> KeyRules {
+        let rules = DEFAULT_SENSITIVE
+            .iter()
+            .map(|(l, p)| KeyRule::new(l, p))
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        let name = KeyRule::new("name", "name").unwrap();
+        KeyRules::new(
+            rules,
+            DEFAULT_NEVER.iter().map(|s| s.to_string()).collect(),
+            Some(name),
+        )
+    }
+
+    fn label(r: &KeyRules, key: &str) -> Option<String> {
+        match r.classify(key) {
+            KeyVerdict::Sensitive(i) => Some(r.rules[i].label.to_string()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn segments_split_on_separators_and_camel_case() {
+        let mut v = Vec::new();
+        for_each_segment("http.request.header.x-api-key", |s| v.push(s));
+        assert_eq!(v, ["http", "request", "header", "x", "api", "key"]);
+        v.clear();
+        for_each_segment("customerFullName", |s| v.push(s));
+        assert_eq!(v, ["customer", "Full", "Name"]);
+    }
+
+    #[test]
+    fn sensitive_keys_are_found_in_any_position() {
+        let r = defaults();
+        assert_eq!(
+            label(&r, "http.request.header.authorization").as_deref(),
+            Some("authorization")
+        );
+        assert_eq!(label(&r, "db.password").as_deref(), Some("password"));
+        assert_eq!(label(&r, "customer.phone").as_deref(), Some("phone"));
+        assert_eq!(label(&r, "x-api-key").as_deref(), Some("api_key"));
+        assert_eq!(label(&r, "access_token").as_deref(), Some("token"));
+        assert_eq!(label(&r, "user.email").as_deref(), Some("email"));
+    }
+
+    #[test]
+    fn name_rule_takes_person_names_but_not_convention_names() {
+        let r = defaults();
+        for key in [
+            "name",
+            "customer.name",
+            "user.name",
+            "full_name",
+            "recipientName",
+            "fio",
+            "customer.surname",
+        ] {
+            assert_eq!(label(&r, key).as_deref(), Some("name"), "{key}");
+        }
+        for key in [
+            "service.name",
+            "messaging.destination.name",
+            "host.name",
+            "k8s.pod.name",
+            "db.name",
+            "rpc.method",
+            "http.route",
+            "span.name",
+            "telemetry.sdk.name",
+            "gen_ai.usage.input_tokens",
+        ] {
+            assert_eq!(r.classify(key), KeyVerdict::Scan, "{key}");
+        }
+    }
+
+    #[test]
+    fn never_touched_keys_win() {
+        let r = defaults();
+        assert_eq!(r.classify("order.id"), KeyVerdict::NeverTouch);
+        assert_eq!(r.classify("TRACE_ID"), KeyVerdict::NeverTouch);
+    }
+}

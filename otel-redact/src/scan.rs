@@ -1,0 +1,209 @@
+//! Finding matches in text and rewriting it, in one pass.
+//!
+//! **Overlaps.** Every enabled detector proposes candidates; they are then sorted by
+//! start (leftmost first), then length (longest first), then detector priority
+//! (the order of [`Detector::ALL`](crate::Detector::ALL), custom rules last), and
+//! taken greedily: a candidate overlapping one already taken is discarded. The text is
+//! then copied once, with each taken match replaced.
+//!
+//! **Size cap.** Text longer than the redactor's `max_scan_len` is not scanned at
+//! all: it is replaced whole by `[REDACTED:oversize]` (removed under
+//! [`Action::Drop`](crate::Action::Drop)), so no input is scanned unboundedly and
+//! nothing in it can leak.
+
+use std::borrow::Cow;
+
+use crate::action::{write_replacement, Action};
+use crate::detectors::{card, snils};
+use crate::detectors::{email, inn, name, numeric, passport, phone, Detector};
+use crate::metrics::Tally;
+use crate::prefilter;
+use crate::rules::{RuleId, Rules};
+
+/// A proposed match: bytes `start..end` of the text, found by `rule`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Candidate {
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+    pub(crate) rule: RuleId,
+}
+
+/// Fewest digits in one cluster any numeric detector accepts (E.164 with 9 digits).
+const MIN_NUMERIC_DIGITS: u32 = 9;
+/// Fewest digits a context-word detector (passport, INN) needs in the whole text.
+const MIN_CONTEXT_DIGITS: u32 = 10;
+
+impl Rules {
+    /// Collects the candidates of every enabled rule whose gate the text passes.
+    pub(crate) fn candidates(&self, text: &str, out: &mut Vec<Candidate>) {
+        let hints = prefilter::scan(text.as_bytes());
+        if self.numeric && hints.max_cluster_digits >= MIN_NUMERIC_DIGITS {
+            let checks: [(Detector, fn(&numeric::Window<'_>) -> bool); 5] = [
+                (Detector::Card, card::is_card),
+                (Detector::Phone, phone::is_phone),
+                (Detector::Snils, snils::is_snils),
+                (Detector::Inn, inn::is_inn),
+                (Detector::Passport, passport::is_passport),
+            ];
+            numeric::for_each_window(text.as_bytes(), |w| {
+                for (detector, check) in checks {
+                    if self.is_enabled(detector) && check(w) {
+                        let (s, e) = w.range();
+                        push(out, detector, s, e);
+                    }
+                }
+            });
+        }
+        if hints.total_digits >= MIN_CONTEXT_DIGITS {
+            if let Some(re) = &self.passport_context {
+                if hints.cyrillic || hints.passport_word {
+                    passport::find_with_context(re, text, |s, e| {
+                        push(out, Detector::Passport, s, e)
+                    });
+                }
+            }
+            if let Some(re) = &self.inn_context {
+                if hints.cyrillic || hints.inn_word {
+                    inn::find_with_context(re, text, |s, e| push(out, Detector::Inn, s, e));
+                }
+            }
+        }
+        if hints.at {
+            if let Some(re) = &self.email {
+                email::find(re, text, |s, e| push(out, Detector::Email, s, e));
+            }
+        }
+        if hints.cyrillic {
+            if let Some(re) = &self.name {
+                name::find(re, text, |s, e| push(out, Detector::Name, s, e));
+            }
+        }
+        if let Some(secrets) = &self.secrets {
+            if hints.auth_word || hints.jwt || hints.assign {
+                secrets.find(text, &hints, |s, e| push(out, Detector::Secret, s, e));
+            }
+        }
+        for (i, rule) in self.custom.iter().enumerate() {
+            for m in rule.regex.find_iter(text) {
+                if m.start() < m.end() {
+                    out.push(Candidate {
+                        start: m.start(),
+                        end: m.end(),
+                        rule: RuleId::Custom(i),
+                    });
+                }
+            }
+        }
+    }
+
+    /// Finds the matches that will be replaced, overlaps resolved (module docs).
+    pub(crate) fn matches(&self, text: &str) -> Vec<Candidate> {
+        let mut out = Vec::new();
+        if text.len() > self.max_scan_len {
+            out.push(Candidate {
+                start: 0,
+                end: text.len(),
+                rule: RuleId::Oversize,
+            });
+            return out;
+        }
+        self.candidates(text, &mut out);
+        resolve(&mut out);
+        out
+    }
+
+    /// Redacts free text; counts what it found into `tally` under `surface`.
+    pub(crate) fn redact_text<'t>(
+        &self,
+        text: &'t str,
+        surface: &'static str,
+        tally: &mut Tally,
+    ) -> Cow<'t, str> {
+        let found = self.matches(text);
+        if found.is_empty() {
+            return Cow::Borrowed(text);
+        }
+        for c in &found {
+            tally.add(c.rule, surface);
+        }
+        if self.detect_only {
+            return Cow::Borrowed(text);
+        }
+        let mut out = String::with_capacity(text.len() + 16 * found.len());
+        let mut at = 0;
+        for c in &found {
+            out.push_str(text.get(at..c.start).unwrap_or_default());
+            let matched = text.get(c.start..c.end).unwrap_or_default();
+            let action = if c.rule == RuleId::Oversize && matches!(self.action, Action::Hash(_)) {
+                &Action::Mask
+            } else {
+                &self.action
+            };
+            write_replacement(
+                action,
+                self.label(c.rule),
+                self.mask(c.rule).as_str(),
+                self.normalise(c.rule),
+                matched,
+                &mut out,
+            );
+            at = c.end;
+        }
+        out.push_str(text.get(at..).unwrap_or_default());
+        Cow::Owned(out)
+    }
+}
+
+fn push(out: &mut Vec<Candidate>, detector: Detector, start: usize, end: usize) {
+    if start < end {
+        out.push(Candidate {
+            start,
+            end,
+            rule: RuleId::Builtin(detector),
+        });
+    }
+}
+
+/// Sorts candidates and keeps a non-overlapping set: leftmost, then longest, then
+/// highest priority.
+pub(crate) fn resolve(found: &mut Vec<Candidate>) {
+    if found.len() < 2 {
+        return;
+    }
+    found.sort_unstable_by_key(|c| (c.start, std::cmp::Reverse(c.end), c.rule.priority()));
+    let mut end = 0;
+    found.retain(|c| {
+        if c.start >= end {
+            end = c.end;
+            true
+        } else {
+            false
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(start: usize, end: usize, d: Detector) -> Candidate {
+        Candidate {
+            start,
+            end,
+            rule: RuleId::Builtin(d),
+        }
+    }
+
+    #[test]
+    fn overlaps_resolve_leftmost_then_longest_then_priority() {
+        let mut v = vec![
+            c(5, 9, Detector::Email),
+            c(0, 4, Detector::Phone),
+            c(0, 6, Detector::Email),
+            c(0, 6, Detector::Card),
+            c(7, 12, Detector::Name),
+        ];
+        resolve(&mut v);
+        assert_eq!(v, vec![c(0, 6, Detector::Card), c(7, 12, Detector::Name)]);
+    }
+}

@@ -1,0 +1,130 @@
+//! Redacting attribute values: key rules first, then the detectors over the text of
+//! string values (and each string of a string array).
+//!
+//! Numbers and booleans are only touched under a sensitive key: scanning every
+//! integer would turn durations and counters that happen to look like a phone number
+//! into masks. Under a sensitive key, a value of any type becomes the rule's mask (a
+//! string), its keyed hash (of the value's text form), or is dropped.
+
+use std::borrow::Cow;
+
+use opentelemetry::{Array, KeyValue, StringValue, Value};
+
+use crate::action::Action;
+use crate::keys::KeyVerdict;
+use crate::metrics::Tally;
+use crate::rules::{RuleId, Rules};
+
+/// What redaction did to one attribute value. Returned by
+/// [`Redactor::redact_value`](crate::Redactor::redact_value).
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum ValueRedaction {
+    /// Nothing sensitive was found (or the redactor is detect-only, or the key is
+    /// never touched): keep the value as it is.
+    Unchanged,
+    /// Use this value instead.
+    Replaced(Value),
+    /// Remove the attribute ([`Action::Drop`] under a sensitive key).
+    Dropped,
+}
+
+impl Rules {
+    pub(crate) fn redact_value(
+        &self,
+        key: &str,
+        value: &Value,
+        surface: &'static str,
+        tally: &mut Tally,
+    ) -> ValueRedaction {
+        match self.keys.classify(key) {
+            KeyVerdict::NeverTouch => ValueRedaction::Unchanged,
+            KeyVerdict::Sensitive(i) => {
+                tally.add(RuleId::Key(i), surface);
+                if self.detect_only {
+                    return ValueRedaction::Unchanged;
+                }
+                let rule = RuleId::Key(i);
+                match &self.action {
+                    Action::Mask => {
+                        ValueRedaction::Replaced(Value::String(self.mask(rule).clone()))
+                    }
+                    Action::Drop => ValueRedaction::Dropped,
+                    Action::Hash(k) => {
+                        let text = value_text(value);
+                        let mut out = String::new();
+                        k.write_hash(self.label(rule), text.as_bytes(), &mut out);
+                        ValueRedaction::Replaced(Value::from(out))
+                    }
+                }
+            }
+            KeyVerdict::Scan => match value {
+                Value::String(s) => match self.redact_text(s.as_str(), surface, tally) {
+                    Cow::Borrowed(_) => ValueRedaction::Unchanged,
+                    Cow::Owned(o) => ValueRedaction::Replaced(Value::from(o)),
+                },
+                Value::Array(Array::String(items)) => {
+                    let mut changed: Option<Vec<StringValue>> = None;
+                    for (idx, item) in items.iter().enumerate() {
+                        if let Cow::Owned(o) = self.redact_text(item.as_str(), surface, tally) {
+                            let v = changed.get_or_insert_with(|| items.clone());
+                            if let Some(slot) = v.get_mut(idx) {
+                                *slot = StringValue::from(o);
+                            }
+                        }
+                    }
+                    changed.map_or(ValueRedaction::Unchanged, |v| {
+                        ValueRedaction::Replaced(Value::Array(Array::String(v)))
+                    })
+                }
+                _ => ValueRedaction::Unchanged,
+            },
+        }
+    }
+
+    /// Redacts a list of attributes in place; values are only replaced when they
+    /// change, dropped attributes are removed.
+    pub(crate) fn redact_attributes(
+        &self,
+        attrs: &mut Vec<KeyValue>,
+        surface: &'static str,
+        tally: &mut Tally,
+    ) {
+        let mut dropped: Vec<usize> = Vec::new();
+        for (i, kv) in attrs.iter_mut().enumerate() {
+            match self.redact_value(kv.key.as_str(), &kv.value, surface, tally) {
+                ValueRedaction::Unchanged => {}
+                ValueRedaction::Replaced(v) => kv.value = v,
+                ValueRedaction::Dropped => dropped.push(i),
+            }
+        }
+        for i in dropped.into_iter().rev() {
+            attrs.remove(i);
+        }
+    }
+
+    /// Redacts a `Cow<'static, str>` field (span name, event name, status
+    /// description) in place.
+    pub(crate) fn redact_cow(
+        &self,
+        field: &mut Cow<'static, str>,
+        surface: &'static str,
+        tally: &mut Tally,
+    ) {
+        let replaced = match self.redact_text(field, surface, tally) {
+            Cow::Borrowed(_) => None,
+            Cow::Owned(o) => Some(o),
+        };
+        if let Some(o) = replaced {
+            *field = Cow::Owned(o);
+        }
+    }
+}
+
+/// The text form of a value, for hashing under a key rule.
+fn value_text(value: &Value) -> Cow<'_, str> {
+    match value {
+        Value::String(s) => Cow::Borrowed(s.as_str()),
+        other => Cow::Owned(other.to_string()),
+    }
+}
