@@ -1,7 +1,7 @@
 //! Bank card numbers (PAN).
 //!
 //! A window is a card number when it has 13–19 digits, is written bare or in groups
-//! of at least three digits joined by single spaces or dashes, passes the Luhn
+//! of at least three digits (the last may have two) joined by single spaces or dashes, passes the Luhn
 //! check, *and* starts with a known issuer prefix for its length:
 //!
 //! | issuer | prefix | digits |
@@ -28,10 +28,18 @@ pub(crate) fn is_card(w: &Window<'_>) -> bool {
     if !(13..=19).contains(&n) || w.lead != Lead::None {
         return false;
     }
-    if w.groups.len() > 1 && (!w.seps_are_single(b" -") || w.group_lens().any(|l| l < 3)) {
+    if w.groups.len() > 1 && (!w.seps_are_single(b" -") || !card_grouping(w)) {
         return false;
     }
     issuer_accepts(w.digits) && luhn(w.digits)
+}
+
+/// Groups of at least three digits; the last may have two (`6222 0000 0000 0000 09`).
+fn card_grouping(w: &Window<'_>) -> bool {
+    let last = w.groups.len() - 1;
+    w.group_lens()
+        .enumerate()
+        .all(|(i, l)| l >= 3 || (i == last && l >= 2))
 }
 
 /// The Luhn checksum over ASCII digits.

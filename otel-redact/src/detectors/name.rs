@@ -13,11 +13,13 @@ use regex::Regex;
 
 use super::{alnum_after, alnum_before};
 
+// Longer alternatives first: the regex prefers the first alternative that matches,
+// and `Петров` must not stop short of `Петрова`.
 pub(crate) const PATTERN: &str = concat!(
     r"(?:[А-ЯЁ][а-яё]+(?:-[А-ЯЁ][а-яё]+)?\s+)?",
     r"[А-ЯЁ][а-яё]+\s+",
     r"[А-ЯЁ][а-яё]+(?:ович|евич|ьич|овн|евн|ичн)[а-яё]{0,3}",
-    r"(?:\s+[А-ЯЁ][а-яё]*(?:ов|ев|ёв|ин|ын|ова|ева|ёва|ина|ына|ский|ская|цкий|цкая|ко|ук|юк|ян|дзе|швили|их|ых))?",
+    r"(?:\s+[А-ЯЁ][а-яё]*(?:ова|ева|ёва|ина|ына|ская|цкая|ский|цкий|ов|ев|ёв|ин|ын|ко|ук|юк|ян|дзе|швили|их|ых))?",
 );
 
 pub(crate) fn find(re: &Regex, text: &str, mut push: impl FnMut(usize, usize)) {
@@ -26,5 +28,17 @@ pub(crate) fn find(re: &Regex, text: &str, mut push: impl FnMut(usize, usize)) {
             continue;
         }
         push(m.start(), m.end());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn given_patronymic_surname_is_one_match() {
+        let re = regex::Regex::new(super::PATTERN).unwrap();
+        let m = re
+            .find("Анна Сергеевна Петрова")
+            .map(|m| m.as_str().to_owned());
+        assert_eq!(m.as_deref(), Some("Анна Сергеевна Петрова"));
     }
 }
