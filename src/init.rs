@@ -8,7 +8,9 @@ use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::{MetricExporter, SpanExporter, WithExportConfig, WithTonicConfig};
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
-use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider, Sampler};
+use opentelemetry_sdk::trace::{
+    BatchConfigBuilder, BatchSpanProcessor, Sampler, SdkTracerProvider,
+};
 use opentelemetry_sdk::Resource;
 use otel_order::{OrderContextPropagator, OrderSpanProcessor};
 use tracing_subscriber::layer::SubscriberExt;
@@ -126,7 +128,8 @@ impl TelemetryBuilder {
 
         if self.install_subscriber {
             let tracer = tracer_provider.tracer("ordertrace");
-            let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+            let filter =
+                EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
             // Another subscriber may already be installed (tests, the application's
             // own): keep it rather than fail.
             let _ = tracing_subscriber::registry()
@@ -150,7 +153,9 @@ fn require_runtime(protocol: Protocol) -> Result<(), InitError> {
     Ok(())
 }
 
-fn tls_config(signal: &str) -> Result<opentelemetry_otlp::tonic_types::transport::ClientTlsConfig, InitError> {
+fn tls_config(
+    signal: &str,
+) -> Result<opentelemetry_otlp::tonic_types::transport::ClientTlsConfig, InitError> {
     use opentelemetry_otlp::tonic_types::transport::{Certificate, ClientTlsConfig};
     let tls = ClientTlsConfig::new();
     Ok(match env::ca_certificate(signal)? {

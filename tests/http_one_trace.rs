@@ -67,7 +67,12 @@ async fn client_server_and_handler_spans_form_one_trace_with_order_id() {
         spans
             .iter()
             .find(|s| s.span.name == name)
-            .unwrap_or_else(|| panic!("no span {name:?} in {:?}", spans.iter().map(|s| &s.span.name).collect::<Vec<_>>()))
+            .unwrap_or_else(|| {
+                panic!(
+                    "no span {name:?} in {:?}",
+                    spans.iter().map(|s| &s.span.name).collect::<Vec<_>>()
+                )
+            })
     };
     let checkout = find("checkout");
     let client_span = find("POST");
@@ -77,8 +82,18 @@ async fn client_server_and_handler_spans_form_one_trace_with_order_id() {
 
     let trace = checkout.trace_id();
     for span in [client_span, server, handler, db] {
-        assert_eq!(span.trace_id(), trace, "{} is in another trace", span.span.name);
-        assert_eq!(span.attr_str("order.id"), Some("ORD-2026-000123"), "{}", span.span.name);
+        assert_eq!(
+            span.trace_id(),
+            trace,
+            "{} is in another trace",
+            span.span.name
+        );
+        assert_eq!(
+            span.attr_str("order.id"),
+            Some("ORD-2026-000123"),
+            "{}",
+            span.span.name
+        );
     }
     assert_eq!(client_span.parent_span_id(), checkout.span_id());
     assert_eq!(server.parent_span_id(), client_span.span_id());
@@ -88,7 +103,10 @@ async fn client_server_and_handler_spans_form_one_trace_with_order_id() {
     assert_eq!(client_span.span.kind, ProtoKind::Client as i32);
     assert_eq!(server.span.kind, ProtoKind::Server as i32);
     assert_eq!(server.attr_str("http.route"), Some("/orders/{id}/approve"));
-    assert_eq!(server.attr_str("url.path"), Some("/orders/ORD-2026-000123/approve"));
+    assert_eq!(
+        server.attr_str("url.path"),
+        Some("/orders/ORD-2026-000123/approve")
+    );
     assert_eq!(server.attr_str("http.request.method"), Some("POST"));
     assert_eq!(server.attr_i64("http.response.status_code"), Some(200));
     assert_eq!(server.attr_str("order.status"), Some("PRICE_CALCULATED"));
@@ -97,26 +115,44 @@ async fn client_server_and_handler_spans_form_one_trace_with_order_id() {
     assert_eq!(client_span.attr_str("server.address"), Some("127.0.0.1"));
     // Each attribute once: the span processor and the instrumentation never both set it.
     for span in [client_span, server, handler, db] {
-        let n = span.span.attributes.iter().filter(|kv| kv.key == "order.id").count();
+        let n = span
+            .span
+            .attributes
+            .iter()
+            .filter(|kv| kv.key == "order.id")
+            .count();
         assert_eq!(n, 1, "{} has order.id {n} times", span.span.name);
     }
 
     // The latency histogram the seeds want for the CRM and MES APIs: route template,
     // method, status code as attributes; never the order id.
     let metric = receiver
-        .wait_for_metric("http.server.request.duration", Duration::from_secs(10), |_| true)
+        .wait_for_metric(
+            "http.server.request.duration",
+            Duration::from_secs(10),
+            |_| true,
+        )
         .await
         .expect("http.server.request.duration exported");
-    let Some(otlp_receiver::proto::metrics::v1::metric::Data::Histogram(h)) = metric.metric.data else {
+    let Some(otlp_receiver::proto::metrics::v1::metric::Data::Histogram(h)) = metric.metric.data
+    else {
         panic!("not a histogram");
     };
     let point = &h.data_points[0];
     assert_eq!(point.count, 1);
-    assert_eq!(otlp_receiver::attr_str(&point.attributes, "http.route"), Some("/orders/{id}/approve"));
-    assert_eq!(otlp_receiver::attr_i64(&point.attributes, "http.response.status_code"), Some(200));
+    assert_eq!(
+        otlp_receiver::attr_str(&point.attributes, "http.route"),
+        Some("/orders/{id}/approve")
+    );
+    assert_eq!(
+        otlp_receiver::attr_i64(&point.attributes, "http.response.status_code"),
+        Some(200)
+    );
     assert!(point.attributes.iter().all(|kv| kv.key != "order.id"));
     assert_eq!(metric.metric.unit, "s");
-    let client_metric = receiver.last_metric("http.client.request.duration").expect("client histogram");
+    let client_metric = receiver
+        .last_metric("http.client.request.duration")
+        .expect("client histogram");
     assert_eq!(client_metric.metric.unit, "s");
 
     let _ = SpanKind::Server; // (kinds asserted on the wire above)

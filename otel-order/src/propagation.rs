@@ -1,15 +1,17 @@
 //! Carrying the [`OrderContext`] across process boundaries in its own headers.
 //!
-//! [`OrderContextPropagator`] is a [`TextMapPropagator`], composable with W3C
+//! [`OrderContextPropagator`] is a [`TextMapPropagator`] writing one header,
+//! [`ordertrace-order`](crate::names::HEADER_ORDER), composable with W3C
 //! trace-context in a [`TextMapCompositePropagator`]. It deliberately does not use W3C
 //! baggage: baggage goes to every outgoing call, third parties included, while the
-//! HTTP client middleware sends these headers only to allowed hosts.
+//! HTTP client middleware sends this header only to allowed hosts.
 //!
-//! Inbound values are untrusted. Each header is validated on its own (length,
-//! charset, known status, a sane timestamp, a well-formed span context); an invalid
-//! value is dropped, counted in the `order.context.rejected` metric by header and
-//! reason, and never propagated. An invalid or conflicting order id drops the whole
-//! order context, since the other values describe "some order".
+//! Inbound values are untrusted. The header is bounded ([`MAX_HEADER_LEN`]) and each
+//! field validated on its own (charset and length of the id, a known status, a sane
+//! timestamp, a well-formed span context); an invalid field is dropped, counted in the
+//! `order.context.rejected` metric by field and reason, and never propagated. An
+//! invalid, missing or ambiguous order id drops the whole order context, since the
+//! other fields describe "some order".
 //!
 //! ```
 //! use opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator};
@@ -22,8 +24,7 @@
 //!     Box::new(OrderContextPropagator::new()),
 //! ]);
 //! let mut headers = HashMap::new();
-//! headers.insert("ordertrace-order-id".to_string(), "ORD-42".to_string());
-//! headers.insert("ordertrace-order-status".to_string(), "SUBMITTED".to_string());
+//! headers.insert("ordertrace-order".to_string(), "id=ORD-42;status=SUBMITTED".to_string());
 //! let cx = propagator.extract(&headers);
 //! assert_eq!(cx.order().unwrap().order_id().as_str(), "ORD-42");
 //! ```
@@ -40,8 +41,8 @@ use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState}
 use opentelemetry::{Context, KeyValue};
 
 use crate::names::{
-    HEADER_ORDER_ID, HEADER_ORDER_STATUS, HEADER_STATUS_ENTERED_AT, HEADER_STATUS_ENTERED_BY,
-    METRIC_CONTEXT_REJECTED, REJECT_HEADER, REJECT_REASON, SCOPE_NAME,
+    FIELD_BY, FIELD_ID, FIELD_SINCE, FIELD_STATUS, FIELD_WHOLE_HEADER, HEADER_ORDER,
+    MAX_HEADER_LEN, METRIC_CONTEXT_REJECTED, REJECT_FIELD, REJECT_REASON, SCOPE_NAME,
 };
 use crate::order_id::InvalidOrderId;
 use crate::{OrderContext, OrderContextExt, OrderId, OrderStatus};
@@ -60,8 +61,10 @@ pub enum RejectReason {
     TooLong,
     /// Bytes outside the allowed charset (including non-ASCII and invalid UTF-8).
     InvalidCharset,
-    /// The header came several times with different values.
+    /// The header came several times with different values, or a field twice.
     Conflicting,
+    /// The header has no `id` field.
+    MissingId,
     /// Not one of the ten status wire names.
     UnknownStatus,
     /// Not a Unix-milliseconds number.
@@ -82,6 +85,7 @@ impl RejectReason {
             RejectReason::TooLong => "too_long",
             RejectReason::InvalidCharset => "invalid_charset",
             RejectReason::Conflicting => "conflicting",
+            RejectReason::MissingId => "missing_id",
             RejectReason::UnknownStatus => "unknown_status",
             RejectReason::InvalidTimestamp => "invalid_timestamp",
             RejectReason::FutureTimestamp => "future_timestamp",
@@ -101,7 +105,7 @@ impl From<InvalidOrderId> for RejectReason {
     }
 }
 
-/// Counts dropped inbound values. Attributes are the header constant and the reason
+/// Counts dropped inbound values. Attributes are a field-name constant and the reason
 /// enum only: nothing from the request reaches a label.
 #[derive(Clone)]
 pub(crate) struct Rejections {
@@ -118,27 +122,29 @@ impl Rejections {
         }
     }
 
-    pub(crate) fn record(&self, header: &'static str, reason: RejectReason) {
+    pub(crate) fn record(&self, field: &'static str, reason: RejectReason) {
         self.counter.add(
             1,
             &[
-                KeyValue::new(REJECT_HEADER, header),
+                KeyValue::new(REJECT_FIELD, field),
                 KeyValue::new(REJECT_REASON, reason.as_str()),
             ],
         );
     }
 }
 
-/// Propagates [`OrderContext`] in the `ordertrace-*` headers (see [`crate::names`]).
+/// Propagates [`OrderContext`] in the [`ordertrace-order`](crate::names::HEADER_ORDER)
+/// header.
 #[derive(Clone)]
 pub struct OrderContextPropagator {
     rejections: Rejections,
-    fields: [String; 4],
+    fields: [String; 1],
 }
 
 impl fmt::Debug for OrderContextPropagator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OrderContextPropagator").finish_non_exhaustive()
+        f.debug_struct("OrderContextPropagator")
+            .finish_non_exhaustive()
     }
 }
 
@@ -161,114 +167,122 @@ impl OrderContextPropagator {
     pub fn with_meter(meter: &Meter) -> Self {
         OrderContextPropagator {
             rejections: Rejections::new(meter),
-            fields: [
-                HEADER_ORDER_ID,
-                HEADER_ORDER_STATUS,
-                HEADER_STATUS_ENTERED_AT,
-                HEADER_STATUS_ENTERED_BY,
-            ]
-            .map(str::to_owned),
+            fields: [HEADER_ORDER.to_owned()],
         }
     }
 
     /// Count a value dropped before it reached the propagator (e.g. a header that is
     /// not valid UTF-8, which the carrier cannot even hand over as `&str`).
-    pub(crate) fn reject(&self, header: &'static str, reason: RejectReason) {
-        self.rejections.record(header, reason);
+    pub(crate) fn reject(&self, field: &'static str, reason: RejectReason) {
+        self.rejections.record(field, reason);
     }
 
     /// Read and validate an order context from `extractor`; `None` when there is no
-    /// (valid) order id. Invalid values are counted and dropped.
+    /// (valid) order id. Invalid fields are counted and dropped.
     pub fn extract_order(&self, extractor: &dyn Extractor) -> Option<OrderContext> {
-        let order_id = self.read_order_id(extractor)?;
-        let status = self.read_status(extractor);
+        let value = self.single_value(extractor)?;
+        self.parse(value, SystemTime::now())
+    }
+
+    /// Write `order` into `injector` as one header.
+    pub fn inject_order(&self, order: &OrderContext, injector: &mut dyn Injector) {
+        injector.set(HEADER_ORDER, format_order(order));
+    }
+
+    /// The header's value if it came once (or several times with one value).
+    fn single_value<'a>(&self, extractor: &'a dyn Extractor) -> Option<&'a str> {
+        let first = extractor.get(HEADER_ORDER)?;
+        // Carriers that cannot repeat a key return one value or `None` here.
+        if let Some(all) = extractor.get_all(HEADER_ORDER) {
+            if all.iter().any(|v| *v != first) {
+                self.rejections
+                    .record(FIELD_WHOLE_HEADER, RejectReason::Conflicting);
+                return None;
+            }
+        }
+        Some(first)
+    }
+
+    fn parse(&self, value: &str, now: SystemTime) -> Option<OrderContext> {
+        let reject = |field, reason| {
+            self.rejections.record(field, reason);
+        };
+        if value.len() > MAX_HEADER_LEN {
+            reject(FIELD_WHOLE_HEADER, RejectReason::TooLong);
+            return None;
+        }
+        let mut fields: [Option<&str>; 4] = [None; 4];
+        // Byte-level scanning: `;` and `=` are ASCII, so every cut is a char boundary.
+        let mut rest = Some(value);
+        while let Some(remaining) = rest {
+            let part = match remaining.bytes().position(|b| b == b';') {
+                Some(i) => {
+                    rest = Some(&remaining[i + 1..]);
+                    &remaining[..i]
+                }
+                None => {
+                    rest = None;
+                    remaining
+                }
+            };
+            let Some(eq) = part.bytes().position(|b| b == b'=') else {
+                continue;
+            };
+            let slot = match part[..eq].trim_ascii() {
+                FIELD_ID => 0,
+                FIELD_STATUS => 1,
+                FIELD_SINCE => 2,
+                FIELD_BY => 3,
+                _ => continue,
+            };
+            if fields[slot].is_some() {
+                reject(FIELD_WHOLE_HEADER, RejectReason::Conflicting);
+                return None;
+            }
+            fields[slot] = Some(part[eq + 1..].trim_ascii());
+        }
+        let [id, status, since, by] = fields;
+        let Some(id) = id else {
+            reject(FIELD_ID, RejectReason::MissingId);
+            return None;
+        };
+        let order_id = match OrderId::new(id) {
+            Ok(id) => id,
+            Err(e) => {
+                reject(FIELD_ID, e.into());
+                return None;
+            }
+        };
+        let status = status.and_then(|s| match s.parse::<OrderStatus>() {
+            Ok(status) => Some(status),
+            Err(_) => {
+                reject(FIELD_STATUS, RejectReason::UnknownStatus);
+                None
+            }
+        });
+        // `since` and `by` describe the status: without one they mean nothing.
         let (entered_at, entered_by) = match status {
-            Some(_) => (
-                self.read_entered_at(extractor, SystemTime::now()),
-                self.read_entered_by(extractor),
-            ),
             None => (None, None),
+            Some(_) => (
+                since.and_then(|v| match parse_entered_at(v, now) {
+                    Ok(at) => Some(at),
+                    Err(reason) => {
+                        reject(FIELD_SINCE, reason);
+                        None
+                    }
+                }),
+                by.and_then(|v| match parse_span_context(v) {
+                    Some(span) => Some(span),
+                    None => {
+                        reject(FIELD_BY, RejectReason::InvalidSpanContext);
+                        None
+                    }
+                }),
+            ),
         };
         Some(OrderContext::from_parts(
             order_id, status, entered_at, entered_by,
         ))
-    }
-
-    /// Write `order` into `injector`.
-    pub fn inject_order(&self, order: &OrderContext, injector: &mut dyn Injector) {
-        injector.set(HEADER_ORDER_ID, order.order_id().as_str().to_owned());
-        if let Some(status) = order.status() {
-            injector.set(HEADER_ORDER_STATUS, status.as_str().to_owned());
-            if let Some(at) = order.entered_at() {
-                injector.set(HEADER_STATUS_ENTERED_AT, unix_millis(at).to_string());
-            }
-            if let Some(span) = order.entered_by() {
-                injector.set(HEADER_STATUS_ENTERED_BY, format_span_context(span));
-            }
-        }
-    }
-
-    fn read_order_id(&self, extractor: &dyn Extractor) -> Option<OrderId> {
-        let value = self.single_value(extractor, HEADER_ORDER_ID)?;
-        match OrderId::new(value.trim()) {
-            Ok(id) => Some(id),
-            Err(e) => {
-                self.rejections.record(HEADER_ORDER_ID, e.into());
-                None
-            }
-        }
-    }
-
-    fn read_status(&self, extractor: &dyn Extractor) -> Option<OrderStatus> {
-        let value = self.single_value(extractor, HEADER_ORDER_STATUS)?;
-        match value.trim().parse() {
-            Ok(status) => Some(status),
-            Err(_) => {
-                self.rejections
-                    .record(HEADER_ORDER_STATUS, RejectReason::UnknownStatus);
-                None
-            }
-        }
-    }
-
-    fn read_entered_at(&self, extractor: &dyn Extractor, now: SystemTime) -> Option<SystemTime> {
-        let value = self.single_value(extractor, HEADER_STATUS_ENTERED_AT)?;
-        match parse_entered_at(value.trim(), now) {
-            Ok(at) => Some(at),
-            Err(reason) => {
-                self.rejections.record(HEADER_STATUS_ENTERED_AT, reason);
-                None
-            }
-        }
-    }
-
-    fn read_entered_by(&self, extractor: &dyn Extractor) -> Option<SpanContext> {
-        let value = self.single_value(extractor, HEADER_STATUS_ENTERED_BY)?;
-        match parse_span_context(value.trim()) {
-            Some(span) => Some(span),
-            None => {
-                self.rejections
-                    .record(HEADER_STATUS_ENTERED_BY, RejectReason::InvalidSpanContext);
-                None
-            }
-        }
-    }
-
-    /// The header's value if it came once (or several times with one value).
-    fn single_value<'a>(&self, extractor: &'a dyn Extractor, header: &'static str) -> Option<&'a str> {
-        let first = extractor.get(header)?;
-        // Only carriers that can hold repeats pay for the second look-up's Vec.
-        if let Some(all) = extractor.get_all(header) {
-            if all.iter().any(|v| *v != first) {
-                self.rejections.record(header, RejectReason::Conflicting);
-                return None;
-            }
-        }
-        if first.is_empty() {
-            self.rejections.record(header, RejectReason::Empty);
-            return None;
-        }
-        Some(first)
     }
 }
 
@@ -314,14 +328,80 @@ fn parse_entered_at(value: &str, now: SystemTime) -> Result<SystemTime, RejectRe
     Ok(at)
 }
 
-/// `00-{32 hex trace id}-{16 hex span id}-{2 hex flags}`.
-pub(crate) fn format_span_context(span: &SpanContext) -> String {
-    format!(
-        "00-{}-{}-{:02x}",
-        span.trace_id(),
-        span.span_id(),
-        span.trace_flags().to_u8()
-    )
+/// The header value for `order`, built in one exactly-sized allocation (the header
+/// map takes the buffer over without copying).
+fn format_order(order: &OrderContext) -> String {
+    const BY_LEN: usize = 55;
+    let id = order.order_id().as_str();
+    let status = order.status();
+    let since = status.and(order.entered_at()).map(unix_millis);
+    let by = status.and(order.entered_by());
+    let len = FIELD_ID.len()
+        + 1
+        + id.len()
+        + status.map_or(0, |s| 2 + FIELD_STATUS.len() + s.as_str().len())
+        + since.map_or(0, |ms| 2 + FIELD_SINCE.len() + decimal_len(ms))
+        + by.map_or(0, |_| 2 + FIELD_BY.len() + BY_LEN);
+    let mut out = Vec::with_capacity(len);
+    push_field(&mut out, FIELD_ID, id.as_bytes());
+    if let Some(status) = status {
+        push_field(&mut out, FIELD_STATUS, status.as_str().as_bytes());
+    }
+    if let Some(ms) = since {
+        let mut digits = [0u8; 20];
+        push_field(&mut out, FIELD_SINCE, format_decimal(ms, &mut digits));
+    }
+    if let Some(span) = by {
+        let mut buf = [0u8; BY_LEN];
+        push_field(&mut out, FIELD_BY, format_span_context(span, &mut buf));
+    }
+    // Every byte pushed is ASCII (validated id, wire names, digits, hex).
+    String::from_utf8(out).unwrap_or_default()
+}
+
+fn push_field(out: &mut Vec<u8>, key: &str, value: &[u8]) {
+    if !out.is_empty() {
+        out.push(b';');
+    }
+    out.extend_from_slice(key.as_bytes());
+    out.push(b'=');
+    out.extend_from_slice(value);
+}
+
+fn decimal_len(n: u64) -> usize {
+    n.checked_ilog10().map_or(1, |l| l as usize + 1)
+}
+
+fn format_decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[i..];
+        }
+    }
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+fn encode_hex(bytes: &[u8], out: &mut [u8]) {
+    for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = HEX[usize::from(b >> 4)];
+        pair[1] = HEX[usize::from(b & 0xf)];
+    }
+}
+
+/// `00-{32 hex trace id}-{16 hex span id}-{2 hex flags}`, the `traceparent` format.
+fn format_span_context<'a>(span: &SpanContext, buf: &'a mut [u8; 55]) -> &'a [u8] {
+    buf[..3].copy_from_slice(b"00-");
+    encode_hex(&span.trace_id().to_bytes(), &mut buf[3..35]);
+    buf[35] = b'-';
+    encode_hex(&span.span_id().to_bytes(), &mut buf[36..52]);
+    buf[52] = b'-';
+    encode_hex(&[span.trace_flags().to_u8()], &mut buf[53..55]);
+    buf
 }
 
 fn parse_span_context(value: &str) -> Option<SpanContext> {
@@ -329,22 +409,42 @@ fn parse_span_context(value: &str) -> Option<SpanContext> {
     if bytes.len() != 55 || &bytes[..3] != b"00-" || bytes[35] != b'-' || bytes[52] != b'-' {
         return None;
     }
-    let lower_hex = |s: &str| s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-    let (trace, span, flags) = (&value[3..35], &value[36..52], &value[53..55]);
-    if !(lower_hex(trace) && lower_hex(span) && lower_hex(flags)) {
+    let mut trace = [0u8; 16];
+    let mut span = [0u8; 8];
+    let mut flags = [0u8; 1];
+    if !(decode_lower_hex(&bytes[3..35], &mut trace)
+        && decode_lower_hex(&bytes[36..52], &mut span)
+        && decode_lower_hex(&bytes[53..55], &mut flags))
+    {
         return None;
     }
-    let trace_id = TraceId::from_hex(trace).ok()?;
-    let span_id = SpanId::from_hex(span).ok()?;
-    let flags = u8::from_str_radix(flags, 16).ok()?;
     let context = SpanContext::new(
-        trace_id,
-        span_id,
-        TraceFlags::new(flags) & TraceFlags::SAMPLED,
+        TraceId::from_bytes(trace),
+        SpanId::from_bytes(span),
+        TraceFlags::new(flags[0]) & TraceFlags::SAMPLED,
         true,
         TraceState::NONE,
     );
     context.is_valid().then_some(context)
+}
+
+/// Decode lower-case hex (as `traceparent` requires) into `out`; false on any other
+/// byte. `hex` is exactly twice as long as `out`.
+fn decode_lower_hex(hex: &[u8], out: &mut [u8]) -> bool {
+    fn nibble(b: u8) -> Option<u8> {
+        match b {
+            b'0'..=b'9' => Some(b - b'0'),
+            b'a'..=b'f' => Some(b - b'a' + 10),
+            _ => None,
+        }
+    }
+    for (byte, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
+        match (nibble(pair[0]), nibble(pair[1])) {
+            (Some(hi), Some(lo)) => *byte = hi << 4 | lo,
+            _ => return false,
+        }
+    }
+    true
 }
 
 #[cfg(test)]
@@ -352,15 +452,12 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn carrier(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+    fn header(value: &str) -> HashMap<String, String> {
+        HashMap::from([(HEADER_ORDER.to_string(), value.to_string())])
     }
 
     #[test]
-    fn full_context_round_trips() {
+    fn full_context_round_trips_in_one_header() {
         let p = OrderContextPropagator::new();
         let entered = UNIX_EPOCH + Duration::from_millis(unix_millis(SystemTime::now()));
         let span = SpanContext::new(
@@ -372,29 +469,55 @@ mod tests {
         );
         let order = OrderContext::new(OrderId::new("ORD-7").unwrap())
             .with_status(OrderStatus::PriceCalculated, entered)
-            .with_entered_by(span.clone());
+            .with_entered_by(span);
         let mut headers = HashMap::new();
         p.inject_order(&order, &mut headers);
+        assert_eq!(headers.len(), 1);
+        assert_eq!(
+            headers[HEADER_ORDER],
+            format!(
+                "id=ORD-7;status=PRICE_CALCULATED;since={};by=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                unix_millis(entered)
+            )
+        );
         assert_eq!(p.extract_order(&headers), Some(order));
     }
 
     #[test]
-    fn invalid_id_drops_whole_context() {
+    fn unknown_fields_and_spaces_are_tolerated() {
         let p = OrderContextPropagator::new();
-        let h = carrier(&[(HEADER_ORDER_ID, "a b"), (HEADER_ORDER_STATUS, "SUBMITTED")]);
-        assert_eq!(p.extract_order(&h), None);
+        let order = p
+            .extract_order(&header(" id = ORD-1 ; future=x;status=SUBMITTED;junk"))
+            .unwrap();
+        assert_eq!(order.order_id().as_str(), "ORD-1");
+        assert_eq!(order.status(), Some(OrderStatus::Submitted));
+    }
+
+    #[test]
+    fn invalid_missing_or_repeated_id_drops_whole_context() {
+        let p = OrderContextPropagator::new();
+        for bad in [
+            "id=a b;status=SUBMITTED",
+            "status=SUBMITTED",
+            "id=A;id=B",
+            "",
+            "id=",
+        ] {
+            assert_eq!(p.extract_order(&header(bad)), None, "{bad:?}");
+        }
+        assert_eq!(
+            p.extract_order(&header(&"x".repeat(MAX_HEADER_LEN + 1))),
+            None
+        );
     }
 
     #[test]
     fn unknown_status_keeps_id_and_drops_status_fields() {
         let p = OrderContextPropagator::new();
-        let now = unix_millis(SystemTime::now()).to_string();
-        let h = carrier(&[
-            (HEADER_ORDER_ID, "ORD-1"),
-            (HEADER_ORDER_STATUS, "HACKED"),
-            (HEADER_STATUS_ENTERED_AT, &now),
-        ]);
-        let order = p.extract_order(&h).unwrap();
+        let now = unix_millis(SystemTime::now());
+        let order = p
+            .extract_order(&header(&format!("id=ORD-1;status=HACKED;since={now}")))
+            .unwrap();
         assert_eq!(order.status(), None);
         assert_eq!(order.entered_at(), None);
     }
@@ -430,6 +553,15 @@ mod tests {
             "00-4bf92f3577b34da6a3ce929d0e0e47é-00f067aa0ba902b7-01",
         ] {
             assert!(parse_span_context(bad).is_none(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn decimal_formatting_matches_std() {
+        for n in [0, 7, 9, 10, 99, 100, 1_732_233_600_000, u64::MAX] {
+            let mut buf = [0u8; 20];
+            assert_eq!(format_decimal(n, &mut buf), n.to_string().as_bytes());
+            assert_eq!(decimal_len(n), n.to_string().len());
         }
     }
 }

@@ -133,10 +133,19 @@ impl FromStr for OrderStatus {
     /// Exact, case-sensitive wire names only: inbound values are untrusted and a
     /// lenient parser would let two spellings of one status split a metric series.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        OrderStatus::ALL
-            .into_iter()
-            .find(|status| status.as_str() == s)
-            .ok_or(UnknownStatus)
+        Ok(match s {
+            "INITIATED" => OrderStatus::Initiated,
+            "FILE_UPLOADED" => OrderStatus::FileUploaded,
+            "SUBMITTED" => OrderStatus::Submitted,
+            "PRICE_CALCULATED" => OrderStatus::PriceCalculated,
+            "MANUFACTURING_APPROVED" => OrderStatus::ManufacturingApproved,
+            "MANUFACTURING_STARTED" => OrderStatus::ManufacturingStarted,
+            "MANUFACTURING_COMPLETED" => OrderStatus::ManufacturingCompleted,
+            "PACKAGING" => OrderStatus::Packaging,
+            "SHIPPED" => OrderStatus::Shipped,
+            "CLOSED" => OrderStatus::Closed,
+            _ => return Err(UnknownStatus),
+        })
     }
 }
 

@@ -20,19 +20,10 @@ use super::allow_list::HostAllowList;
 use super::headers::HeaderInjector;
 use super::instruments::{boxed_tracer, duration_histogram, global_meter, global_tracer, meter_of};
 use super::semconv::{method_name, status_code};
-use crate::names::{
-    HEADER_ORDER_ID, HEADER_ORDER_STATUS, HEADER_STATUS_ENTERED_AT, HEADER_STATUS_ENTERED_BY,
-    ORDER_ID,
-};
+use crate::names::{HEADER_ORDER, ORDER_ID};
 use crate::{OrderContext, OrderContextExt, OrderContextPropagator};
 
 const TRACESTATE: &str = "tracestate";
-const ORDER_HEADERS: [&str; 4] = [
-    HEADER_ORDER_ID,
-    HEADER_ORDER_STATUS,
-    HEADER_STATUS_ENTERED_AT,
-    HEADER_STATUS_ENTERED_BY,
-];
 
 /// Put this in a request's extensions to send it untraced: no span, no injected
 /// headers.
@@ -131,7 +122,10 @@ impl OrderTraceMiddlewareBuilder {
 
     /// Inject the trace context with `propagator` instead of W3C trace-context. It must
     /// not carry order data: that goes only through the allow-list.
-    pub fn trace_propagator(mut self, propagator: impl TextMapPropagator + Send + Sync + 'static) -> Self {
+    pub fn trace_propagator(
+        mut self,
+        propagator: impl TextMapPropagator + Send + Sync + 'static,
+    ) -> Self {
         self.trace_propagator = Some(Box::new(propagator));
         self
     }
@@ -191,12 +185,20 @@ impl Middleware for OrderTraceMiddleware {
         // Scheme, host and path only: credentials and query strings stay out of spans.
         attributes.push(KeyValue::new(
             semconv::URL_FULL,
-            format!("{}://{}{}", url.scheme(), url.host_str().unwrap_or_default(), port_suffix(url)) + url.path(),
+            format!(
+                "{}://{}{}",
+                url.scheme(),
+                url.host_str().unwrap_or_default(),
+                port_suffix(url)
+            ) + url.path(),
         ));
         // Under an order context OrderSpanProcessor stamps `order.id`; set it here only
         // when the order came in the request's extensions, so it is never set twice.
         if let Some(order) = order.as_ref().filter(|_| parent.order().is_none()) {
-            attributes.push(KeyValue::new(ORDER_ID, order.order_id().as_str().to_owned()));
+            attributes.push(KeyValue::new(
+                ORDER_ID,
+                order.order_id().as_str().to_owned(),
+            ));
         }
         let mut metric_attributes = vec![
             KeyValue::new(semconv::HTTP_REQUEST_METHOD, method),
@@ -217,9 +219,7 @@ impl Middleware for OrderTraceMiddleware {
         let headers = request.headers_mut();
         // Whatever the caller or an inbound request put there is replaced or removed:
         // only this middleware decides what crosses to which host.
-        for header in ORDER_HEADERS {
-            headers.remove(header);
-        }
+        headers.remove(HEADER_ORDER);
         shared
             .trace_propagator
             .inject_context(&cx, &mut HeaderInjector(headers));

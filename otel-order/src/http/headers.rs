@@ -4,6 +4,8 @@ use http::header::{HeaderName, HeaderValue};
 use http::HeaderMap;
 use opentelemetry::propagation::{Extractor, Injector};
 
+use crate::names::HEADER_ORDER;
+
 /// Reads propagation fields from request or response headers.
 ///
 /// Values that are not visible ASCII are invisible to propagators (they cannot be
@@ -13,7 +15,11 @@ pub struct HeaderExtractor<'a>(pub &'a HeaderMap);
 
 impl Extractor for HeaderExtractor<'_> {
     fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key).and_then(|v| v.to_str().ok())
+        let value = match known_name(key) {
+            Some(name) => self.0.get(name),
+            None => self.0.get(key),
+        };
+        value.and_then(|v| v.to_str().ok())
     }
 
     fn keys(&self) -> Vec<&str> {
@@ -21,7 +27,10 @@ impl Extractor for HeaderExtractor<'_> {
     }
 
     fn get_all(&self, key: &str) -> Option<Vec<&str>> {
-        let mut values = self.0.get_all(key).iter();
+        let mut values = match known_name(key) {
+            Some(name) => self.0.get_all(name).iter(),
+            None => self.0.get_all(key).iter(),
+        };
         let first = values.next()?;
         // The common case, one value, needs no Vec: `None` means "nothing beyond get()".
         let second = values.next()?;
@@ -37,12 +46,28 @@ pub struct HeaderInjector<'a>(pub &'a mut HeaderMap);
 
 impl Injector for HeaderInjector<'_> {
     fn set(&mut self, key: &str, value: String) {
-        if let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(key.as_bytes()),
-            HeaderValue::from_str(&value),
-        ) {
+        let Ok(value) = HeaderValue::try_from(value) else {
+            return;
+        };
+        if let Some(name) = known_name(key) {
+            self.0.insert(name.clone(), value);
+        } else if let Ok(name) = HeaderName::from_bytes(key.as_bytes()) {
             self.0.insert(name, value);
         }
+    }
+}
+
+/// Pre-parsed names for the headers propagation touches on every request: parsing a
+/// header name from `&str` validates it each time, and allocates when inserting.
+fn known_name(key: &str) -> Option<&'static HeaderName> {
+    static TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+    static TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
+    static ORDER: HeaderName = HeaderName::from_static(HEADER_ORDER);
+    match key {
+        "traceparent" => Some(&TRACEPARENT),
+        "tracestate" => Some(&TRACESTATE),
+        HEADER_ORDER => Some(&ORDER),
+        _ => None,
     }
 }
 

@@ -38,7 +38,11 @@ pub(crate) fn global_meter() -> Meter {
     global::meter_with_scope(scope())
 }
 
-pub(crate) fn duration_histogram(meter: &Meter, name: &'static str, what: &'static str) -> Histogram<f64> {
+pub(crate) fn duration_histogram(
+    meter: &Meter,
+    name: &'static str,
+    what: &'static str,
+) -> Histogram<f64> {
     meter
         .f64_histogram(name)
         .with_unit("s")

@@ -21,7 +21,7 @@ use super::headers::{has_opaque_value, HeaderExtractor};
 use super::instruments::{boxed_tracer, duration_histogram, global_meter, global_tracer, meter_of};
 use super::semconv::{method_name, protocol_version};
 use super::server_future::{RequestState, ResponseFuture};
-use crate::names::{HEADER_ORDER_ID, ORDER_ID, ORDER_STATUS};
+use crate::names::{FIELD_WHOLE_HEADER, HEADER_ORDER, ORDER_ID, ORDER_STATUS};
 use crate::{OrderContextExt, OrderContextPropagator, RejectReason};
 
 /// Traces every request of the wrapped service: extracts trace and order context,
@@ -104,7 +104,10 @@ impl OrderTraceLayerBuilder {
 
     /// Extract the trace context with `propagator` instead of W3C trace-context (e.g.
     /// a composite with B3). Order context always uses its own propagator.
-    pub fn trace_propagator(mut self, propagator: impl TextMapPropagator + Send + Sync + 'static) -> Self {
+    pub fn trace_propagator(
+        mut self,
+        propagator: impl TextMapPropagator + Send + Sync + 'static,
+    ) -> Self {
         self.trace_propagator = Some(Box::new(propagator));
         self
     }
@@ -168,17 +171,21 @@ where
             .trace_propagator
             .extract_with_context(&Context::new(), &headers);
         let order = shared.order_propagator.extract_order(&headers);
-        if has_opaque_value(request.headers(), HEADER_ORDER_ID) {
+        if has_opaque_value(request.headers(), HEADER_ORDER) {
             shared
                 .order_propagator
-                .reject(HEADER_ORDER_ID, RejectReason::InvalidCharset);
+                .reject(FIELD_WHOLE_HEADER, RejectReason::InvalidCharset);
         }
 
         let method = method_name(request.method());
         let route = route_template(&request);
         let version = protocol_version(request.version());
         let scheme = request.uri().scheme_str().unwrap_or("http");
-        let scheme: &'static str = if scheme.eq_ignore_ascii_case("https") { "https" } else { "http" };
+        let scheme: &'static str = if scheme.eq_ignore_ascii_case("https") {
+            "https"
+        } else {
+            "http"
+        };
 
         let name: Cow<'static, str> = match &route {
             Some(route) => Cow::Owned(format!("{method} {route}")),
@@ -192,7 +199,10 @@ where
                 truncate(request.method().as_str(), 32).to_owned(),
             ));
         }
-        attributes.push(KeyValue::new(semconv::URL_PATH, truncate(request.uri().path(), 2048).to_owned()));
+        attributes.push(KeyValue::new(
+            semconv::URL_PATH,
+            truncate(request.uri().path(), 2048).to_owned(),
+        ));
         attributes.push(KeyValue::new(semconv::URL_SCHEME, scheme));
         attributes.push(KeyValue::new(semconv::NETWORK_PROTOCOL_VERSION, version));
         if let Some(route) = &route {
@@ -209,10 +219,16 @@ where
             .get(http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
         {
-            attributes.push(KeyValue::new(semconv::USER_AGENT_ORIGINAL, truncate(agent, 512).to_owned()));
+            attributes.push(KeyValue::new(
+                semconv::USER_AGENT_ORIGINAL,
+                truncate(agent, 512).to_owned(),
+            ));
         }
         if let Some(order) = &order {
-            attributes.push(KeyValue::new(ORDER_ID, order.order_id().as_str().to_owned()));
+            attributes.push(KeyValue::new(
+                ORDER_ID,
+                order.order_id().as_str().to_owned(),
+            ));
             if let Some(status) = order.status() {
                 attributes.push(KeyValue::new(ORDER_STATUS, status.as_str()));
             }
@@ -277,7 +293,10 @@ fn server_address<B>(request: &Request<B>) -> Option<(String, Option<u16>)> {
             .parse::<http::uri::Authority>()
             .ok()?,
     };
-    Some((truncate(authority.host(), 255).to_owned(), authority.port_u16()))
+    Some((
+        truncate(authority.host(), 255).to_owned(),
+        authority.port_u16(),
+    ))
 }
 
 /// At most `max` bytes of `s`, cut at a character boundary: attribute values from the

@@ -62,8 +62,14 @@ impl RequestState {
         let elapsed = self.start.elapsed().as_secs_f64();
         let mut attributes = std::mem::take(&mut self.metric_attributes);
         if let Some(code) = code {
-            span.set_attribute(KeyValue::new(semconv::HTTP_RESPONSE_STATUS_CODE, status_code(code)));
-            attributes.push(KeyValue::new(semconv::HTTP_RESPONSE_STATUS_CODE, status_code(code)));
+            span.set_attribute(KeyValue::new(
+                semconv::HTTP_RESPONSE_STATUS_CODE,
+                status_code(code),
+            ));
+            attributes.push(KeyValue::new(
+                semconv::HTTP_RESPONSE_STATUS_CODE,
+                status_code(code),
+            ));
             // Server spans: 4xx is the client's fault, only 5xx marks ours as failed.
             if code.is_server_error() {
                 let kind = code.as_str().to_owned();

@@ -90,8 +90,10 @@ pub fn attr_f64(attrs: &[KeyValue], key: &str) -> Option<f64> {
 /// Bytes as lower-case hex, the way trace and span ids are written in headers.
 pub fn hex_id(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }

@@ -153,7 +153,11 @@ impl OtlpReceiver {
                     .map(|r| r.attributes.clone())
                     .unwrap_or_default();
                 for ss in &rs.scope_spans {
-                    let scope = ss.scope.as_ref().map(|s| s.name.clone()).unwrap_or_default();
+                    let scope = ss
+                        .scope
+                        .as_ref()
+                        .map(|s| s.name.clone())
+                        .unwrap_or_default();
                     for span in &ss.spans {
                         out.push(ReceivedSpan {
                             resource: resource.clone(),
@@ -180,7 +184,11 @@ impl OtlpReceiver {
                     .map(|r| r.attributes.clone())
                     .unwrap_or_default();
                 for sm in &rm.scope_metrics {
-                    let scope = sm.scope.as_ref().map(|s| s.name.clone()).unwrap_or_default();
+                    let scope = sm
+                        .scope
+                        .as_ref()
+                        .map(|s| s.name.clone())
+                        .unwrap_or_default();
                     for metric in &sm.metrics {
                         out.push(ReceivedMetric {
                             resource: resource.clone(),
@@ -196,7 +204,10 @@ impl OtlpReceiver {
 
     /// The last data set received for the metric `name`, if any.
     pub fn last_metric(&self, name: &str) -> Option<ReceivedMetric> {
-        self.metrics().into_iter().rev().find(|m| m.metric.name == name)
+        self.metrics()
+            .into_iter()
+            .rev()
+            .find(|m| m.metric.name == name)
     }
 
     /// Every accepted export request's protobuf bytes, concatenated.
@@ -207,7 +218,8 @@ impl OtlpReceiver {
     /// Wait until at least `count` spans have arrived, or `timeout` passes; returns what
     /// arrived either way.
     pub async fn wait_for_spans(&self, count: usize, timeout: Duration) -> Vec<ReceivedSpan> {
-        self.wait_until(timeout, || self.spans().len() >= count).await;
+        self.wait_until(timeout, || self.spans().len() >= count)
+            .await;
         self.spans()
     }
 
@@ -261,7 +273,9 @@ impl TraceService for GrpcTraces {
         request: tonic::Request<ExportTraceServiceRequest>,
     ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
         if fault(&self.0).await.is_some() {
-            return Err(tonic::Status::unavailable("receiver switched to unavailable"));
+            return Err(tonic::Status::unavailable(
+                "receiver switched to unavailable",
+            ));
         }
         let request = request.into_inner();
         let raw = request.encode_to_vec();
@@ -279,7 +293,9 @@ impl MetricsService for GrpcMetrics {
         request: tonic::Request<ExportMetricsServiceRequest>,
     ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
         if fault(&self.0).await.is_some() {
-            return Err(tonic::Status::unavailable("receiver switched to unavailable"));
+            return Err(tonic::Status::unavailable(
+                "receiver switched to unavailable",
+            ));
         }
         let request = request.into_inner();
         let raw = request.encode_to_vec();
