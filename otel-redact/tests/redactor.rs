@@ -1,0 +1,156 @@
+//! Behaviour of the redactor on text and values: lookalikes, overlaps, the size cap,
+//! custom and key rules.
+
+use std::borrow::Cow;
+
+use otel_redact::opentelemetry::{Array, Value};
+use otel_redact::{Detector, Redactor, ValueRedaction};
+
+fn r() -> Redactor {
+    Redactor::default()
+}
+
+#[test]
+fn phone_inside_uuid_is_not_redacted() {
+    let text = "order 89161234-5671-4d2e-8a1b-916123456700 created";
+    assert!(matches!(r().redact_str(text), Cow::Borrowed(_)));
+}
+
+#[test]
+fn millisecond_timestamp_that_passes_luhn_is_not_a_card() {
+    assert!(matches!(
+        r().redact_str("ts 1732233600003"),
+        Cow::Borrowed(_)
+    ));
+}
+
+#[test]
+fn url_credentials_mask_only_the_userinfo_not_an_email_inside() {
+    assert_eq!(
+        r().redact_str("connect amqp://guest:pa55@rabbit.internal:5672/orders"),
+        "connect amqp://[REDACTED:secret]@rabbit.internal:5672/orders"
+    );
+}
+
+#[test]
+fn bearer_token_keeps_the_scheme_word() {
+    assert_eq!(
+        r().redact_str("Authorization: Bearer abc.def-123456"),
+        "Authorization: Bearer [REDACTED:secret]"
+    );
+}
+
+#[test]
+fn several_kinds_in_one_text_are_all_replaced_in_one_pass() {
+    assert_eq!(
+        r().redact_str(
+            "Иванов Иван Иванович, +7 916 123-45-67, ivan@example.ru, 4111 1111 1111 1111"
+        ),
+        "[REDACTED:name], [REDACTED:phone], [REDACTED:email], [REDACTED:card]"
+    );
+}
+
+#[test]
+fn switched_off_detector_lets_its_values_through() {
+    let r = Redactor::builder()
+        .disable(Detector::Email)
+        .build()
+        .unwrap();
+    assert_eq!(r.redact_str("ivan@example.ru"), "ivan@example.ru");
+    assert_eq!(r.redact_str("89161234567"), "[REDACTED:phone]");
+}
+
+#[test]
+fn custom_rule_masks_with_its_own_label() {
+    let r = Redactor::builder()
+        .custom_rule("contract", r"CTR-\d{6}")
+        .build()
+        .unwrap();
+    assert_eq!(r.redact_str("see CTR-123456"), "see [REDACTED:contract]");
+}
+
+#[test]
+fn custom_rule_that_matches_empty_text_changes_nothing() {
+    let r = Redactor::builder()
+        .custom_rule("empty", r"x*")
+        .build()
+        .unwrap();
+    assert!(matches!(r.redact_str("abc"), Cow::Borrowed(_)));
+}
+
+#[test]
+fn oversize_value_is_masked_whole_without_scanning() {
+    let r = Redactor::builder().max_scan_len(16).build().unwrap();
+    assert_eq!(
+        r.redact_str("a perfectly clean but long value"),
+        "[REDACTED:oversize]"
+    );
+    assert_eq!(r.redact_str("short and clean"), "short and clean");
+}
+
+#[test]
+fn numbers_under_sensitive_keys_are_masked_and_elsewhere_kept() {
+    let r = r();
+    assert_eq!(
+        r.redact_value("user.phone_number", &Value::I64(79161234567)),
+        ValueRedaction::Replaced(Value::from("[REDACTED:phone]"))
+    );
+    assert_eq!(
+        r.redact_value("http.response.body.size", &Value::I64(79161234567)),
+        ValueRedaction::Unchanged
+    );
+    assert_eq!(
+        r.redact_value("card_number", &Value::Array(Array::I64(vec![4111, 1111]))),
+        ValueRedaction::Replaced(Value::from("[REDACTED:card]"))
+    );
+}
+
+#[test]
+fn convention_name_keys_are_scanned_not_masked() {
+    let r = r();
+    assert_eq!(
+        r.redact_value("service.name", &Value::from("checkout")),
+        ValueRedaction::Unchanged
+    );
+    assert_eq!(
+        r.redact_value("messaging.destination.name", &Value::from("orders.created")),
+        ValueRedaction::Unchanged
+    );
+    assert_eq!(
+        r.redact_value("customer.name", &Value::from("Anna")),
+        ValueRedaction::Replaced(Value::from("[REDACTED:name]"))
+    );
+}
+
+#[test]
+fn configured_keys_are_sensitive_or_never_touched() {
+    let r = Redactor::builder()
+        .sensitive_key("iban")
+        .never_touch_key("debug.raw_phone")
+        .build()
+        .unwrap();
+    assert_eq!(
+        r.redact_value("payment.iban", &Value::from("DE89370400440532013000")),
+        ValueRedaction::Replaced(Value::from("[REDACTED:iban]"))
+    );
+    assert_eq!(
+        r.redact_value("debug.raw_phone", &Value::from("89161234567")),
+        ValueRedaction::Unchanged
+    );
+}
+
+#[test]
+fn detect_only_returns_text_uncopied() {
+    let r = Redactor::builder().detect_only(true).build().unwrap();
+    assert!(matches!(
+        r.redact_str("ivan@example.ru"),
+        Cow::Borrowed("ivan@example.ru")
+    ));
+    assert_eq!(r.findings("ivan@example.ru").len(), 1);
+}
+
+#[test]
+fn redactor_is_cheap_to_clone_and_shareable() {
+    fn assert_send_sync<T: Send + Sync + Clone>() {}
+    assert_send_sync::<Redactor>();
+}
