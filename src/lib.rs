@@ -37,6 +37,11 @@ pub use init::{init, TelemetryBuilder};
 
 pub use opentelemetry;
 pub use opentelemetry_sdk;
+
+/// The README's examples, compiled as doc tests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 pub use otel_amqp;
 pub use otel_order;
 pub use otel_redact;

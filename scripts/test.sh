@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The whole test suite: what CI runs (.ci/run calls exactly this) and what a developer
+# runs before pushing. It installs and starts what the tests need, then checks
+# formatting, lints, docs, every test (unit, integration against real RabbitMQ and a
+# real OTLP receiver, doc tests) and the Prometheus rules.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+# --- What the tests need -------------------------------------------------------------
+missing=()
+command -v rabbitmq-server >/dev/null 2>&1 || missing+=(rabbitmq-server)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+if ((${#missing[@]})); then
+  step "installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+amqp_up() { (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null; }
+if ! amqp_up; then
+  step "starting RabbitMQ"
+  rabbitmq-server -detached
+  for _ in $(seq 1 60); do amqp_up && break; sleep 1; done
+  amqp_up || { echo "RabbitMQ did not start on 127.0.0.1:5672" >&2; exit 1; }
+fi
+rabbitmqctl await_startup >/dev/null 2>&1 || true
+
+if ! cargo nextest --version >/dev/null 2>&1; then
+  step "installing cargo-nextest"
+  cargo install cargo-nextest --locked
+fi
+
+# --- Checks ----------------------------------------------------------------------------
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (warnings denied)"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "cargo doc (warnings denied)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
+
+step "tests"
+cargo nextest run --workspace --no-fail-fast
+
+step "doc tests"
+cargo test --workspace --doc --quiet
+
+step "Prometheus rules"
+promtool check rules otel-order/prometheus/order-status.rules.yml
+promtool test rules otel-order/prometheus/order-status.test.yml
