@@ -1,13 +1,15 @@
 //! The synchronous instruments of the status conventions and their bucket layout.
 
-use opentelemetry::metrics::{Counter, Histogram, Meter};
+use std::sync::OnceLock;
+
+use opentelemetry::metrics::{BoundCounter, BoundHistogram, Counter, Histogram, Meter};
 use opentelemetry::KeyValue;
 
 use crate::names::{
     METRIC_FAILURES, METRIC_SLA_BREACHES, METRIC_STATUS_DURATION, METRIC_STATUS_TRANSITIONS,
     ORDER_FAILURE_REASON, ORDER_STATUS, ORDER_STATUS_NEXT, ORDER_TRANSITION_KIND,
 };
-use crate::{OrderStatus, TransitionKind};
+use crate::{classify, OrderStatus};
 
 use super::FailureReason;
 
@@ -38,14 +40,34 @@ pub const DURATION_BUCKETS: [f64; 18] = [
     1_209_600.0,
 ];
 
-/// Every attribute value is a `&'static str` from a bounded enum, so recording
-/// allocates nothing and no id can become a label.
-#[derive(Clone)]
+/// Every attribute set is drawn from bounded enums (at most 110 transitions, 77
+/// failure cells, 10 statuses), so each cell binds its instrument once, on first
+/// use, and later recordings skip the SDK's per-call attribute hashing. Binding
+/// lazily keeps the export identical to unbound recording: a cell that never
+/// happened exports nothing.
 pub(crate) struct Instruments {
     duration: Histogram<f64>,
     transitions: Counter<u64>,
     failures: Counter<u64>,
     sla_breaches: Counter<u64>,
+    duration_by_status: [OnceLock<BoundHistogram<f64>>; STATUSES],
+    breaches_by_status: [OnceLock<BoundCounter<u64>>; STATUSES],
+    /// Indexed by `from` (or [`STATUSES`] when unknown) × `to`; the kind follows
+    /// from the pair.
+    transitions_by_pair: Box<[OnceLock<BoundCounter<u64>>; (STATUSES + 1) * STATUSES]>,
+    /// Indexed by status (or [`STATUSES`] when unknown) × reason.
+    failures_by_cell: Box<[OnceLock<BoundCounter<u64>>; (STATUSES + 1) * REASONS]>,
+}
+
+const STATUSES: usize = OrderStatus::ALL.len();
+const REASONS: usize = FailureReason::ALL.len();
+
+fn cells<T, const N: usize>() -> [OnceLock<T>; N] {
+    std::array::from_fn(|_| OnceLock::new())
+}
+
+fn status_attr(status: OrderStatus) -> KeyValue {
+    KeyValue::new(ORDER_STATUS, status.as_str())
 }
 
 impl Instruments {
@@ -69,42 +91,49 @@ impl Instruments {
                 .u64_counter(METRIC_SLA_BREACHES)
                 .with_description("Transitions that left a status later than its SLA")
                 .build(),
+            duration_by_status: cells(),
+            breaches_by_status: cells(),
+            transitions_by_pair: Box::new(cells()),
+            failures_by_cell: Box::new(cells()),
         }
     }
 
     pub(crate) fn duration(&self, status: OrderStatus, seconds: f64) {
-        self.duration
-            .record(seconds, &[KeyValue::new(ORDER_STATUS, status.as_str())]);
+        self.duration_by_status[status.index()]
+            .get_or_init(|| self.duration.bind(&[status_attr(status)]))
+            .record(seconds);
     }
 
-    pub(crate) fn transition(
-        &self,
-        from: Option<OrderStatus>,
-        to: OrderStatus,
-        kind: TransitionKind,
-    ) {
-        let next = KeyValue::new(ORDER_STATUS_NEXT, to.as_str());
-        let kind = KeyValue::new(ORDER_TRANSITION_KIND, kind.as_str());
-        match from {
-            Some(from) => self
-                .transitions
-                .add(1, &[KeyValue::new(ORDER_STATUS, from.as_str()), next, kind]),
-            None => self.transitions.add(1, &[next, kind]),
-        }
+    pub(crate) fn transition(&self, from: Option<OrderStatus>, to: OrderStatus) {
+        let row = from.map_or(STATUSES, OrderStatus::index);
+        self.transitions_by_pair[row * STATUSES + to.index()]
+            .get_or_init(|| {
+                let next = KeyValue::new(ORDER_STATUS_NEXT, to.as_str());
+                let kind = KeyValue::new(ORDER_TRANSITION_KIND, classify(from, to).as_str());
+                match from {
+                    Some(from) => self.transitions.bind(&[status_attr(from), next, kind]),
+                    None => self.transitions.bind(&[next, kind]),
+                }
+            })
+            .add(1);
     }
 
     pub(crate) fn sla_breach(&self, status: OrderStatus) {
-        self.sla_breaches
-            .add(1, &[KeyValue::new(ORDER_STATUS, status.as_str())]);
+        self.breaches_by_status[status.index()]
+            .get_or_init(|| self.sla_breaches.bind(&[status_attr(status)]))
+            .add(1);
     }
 
     pub(crate) fn failure(&self, status: Option<OrderStatus>, reason: FailureReason) {
-        let reason = KeyValue::new(ORDER_FAILURE_REASON, reason.as_str());
-        match status {
-            Some(status) => self
-                .failures
-                .add(1, &[KeyValue::new(ORDER_STATUS, status.as_str()), reason]),
-            None => self.failures.add(1, &[reason]),
-        }
+        let row = status.map_or(STATUSES, OrderStatus::index);
+        self.failures_by_cell[row * REASONS + reason as usize]
+            .get_or_init(|| {
+                let reason = KeyValue::new(ORDER_FAILURE_REASON, reason.as_str());
+                match status {
+                    Some(status) => self.failures.bind(&[status_attr(status), reason]),
+                    None => self.failures.bind(&[reason]),
+                }
+            })
+            .add(1);
     }
 }

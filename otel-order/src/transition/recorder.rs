@@ -245,7 +245,7 @@ impl<T: Tracer> StatusRecorder<T> {
         if let (Some(from), Some((_, spent))) = (from, entered) {
             self.instruments.duration(from, spent.as_secs_f64());
         }
-        self.instruments.transition(from, to, kind);
+        self.instruments.transition(from, to);
         if let Some(status) = breached {
             self.instruments.sla_breach(status);
         }
