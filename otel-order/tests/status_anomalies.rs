@@ -150,6 +150,33 @@ async fn backward_move_is_flagged_with_error_status_and_counted() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn skipped_status_is_flagged_skip_and_still_timed() {
+    // MES's PRICE_CALCULATED event was lost: CRM sees SUBMITTED -> MANUFACTURING_APPROVED.
+    let f = fixture().await;
+    let submitted = order("ORD-SKIP").with_status(OrderStatus::Submitted, f.clock.now());
+    f.clock.advance(Duration::from_secs(900));
+    f.recorder
+        .transition(&submitted, OrderStatus::ManufacturingApproved);
+    f.pipeline.flush().await;
+
+    let spans = order_spans(&f.receiver);
+    let span = only_span(&spans, "ORD-SKIP");
+    assert_eq!(span.span.name, "order.status SUBMITTED");
+    assert_eq!(span.attr_str("order.transition.kind"), Some("skip"));
+    assert_ne!(status_code(span), StatusCode::Error as i32);
+    let transitions = f.receiver.last_metric("order.status.transitions").unwrap();
+    let attrs = [
+        ("order.status", "SUBMITTED"),
+        ("order.status.next", "MANUFACTURING_APPROVED"),
+        ("order.transition.kind", "skip"),
+    ];
+    assert_eq!(number_point(&transitions, &attrs), Some(1.0));
+    let histogram = f.receiver.last_metric("order.status.duration").unwrap();
+    let point = histogram_point(&histogram, &[("order.status", "SUBMITTED")]).unwrap();
+    assert_eq!((point.count, point.sum), (1, Some(900.0)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_or_garbled_entered_at_still_records_the_transition() {
     let f = fixture().await;
     let now = f.clock.now();

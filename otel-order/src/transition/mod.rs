@@ -11,9 +11,12 @@
 //! emits one short-lived span that covers the time already spent:
 //!
 //! ```text
-//!   Shop: POST /orders/42/submit            MES: price-calculated handler
-//!   ├─ entered SUBMITTED at 10:00 ──────┐   ├─ order.status SUBMITTED  [10:00 → 10:25]
-//!   │                                   └────── (link) ─┘   order.status.next = PRICE_CALCULATED
+//! 10:00  Shop  span "POST /orders/42/submit"    transition(order, SUBMITTED)
+//!              order context now: status=SUBMITTED, entered 10:00, by that span
+//!                      ... the context travels in the order header / AMQP message ...
+//! 10:25  MES   span "pricing job"               transition(order, PRICE_CALCULATED)
+//!              └─ span "order.status SUBMITTED", 10:00 → 10:25, child of "pricing job",
+//!                 linked to "POST /orders/42/submit", order.status.next=PRICE_CALCULATED
 //! ```
 //!
 //! | emitted | when | what |

@@ -32,6 +32,12 @@ use super::{Clock, FailureReason, SlaConfig, SystemClock};
 ///
 /// `T` is the tracer: the global [`BoxedTracer`] by default, or an SDK tracer passed
 /// to [`StatusRecorderBuilder::tracer`] (one allocation fewer per span).
+///
+/// Build it once, not per request: it creates its instruments when built and binds
+/// each bounded attribute set (status, status pair, status × reason) on first use,
+/// so recording costs about two plain spans. Binding uses the OpenTelemetry bound
+/// instrument API, which `opentelemetry_sdk`'s meter provider implements; another
+/// meter provider implementation may drop bound measurements.
 pub struct StatusRecorder<T = BoxedTracer> {
     tracer: T,
     meter: Meter,
