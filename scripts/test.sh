@@ -12,6 +12,7 @@ step() { printf '\n==> %s\n' "$*"; }
 missing=()
 command -v rabbitmq-server >/dev/null 2>&1 || missing+=(rabbitmq-server)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 if ((${#missing[@]})); then
   step "installing ${missing[*]}"
   apt-get update -qq
@@ -51,3 +52,4 @@ cargo test --workspace --doc --quiet
 step "Prometheus rules"
 promtool check rules otel-order/prometheus/order-status.rules.yml
 promtool test rules otel-order/prometheus/order-status.test.yml
+amtool check-config otel-order/prometheus/alertmanager.example.yml

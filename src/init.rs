@@ -13,11 +13,13 @@ use opentelemetry_sdk::trace::{
 };
 use opentelemetry_sdk::Resource;
 use otel_order::{OrderContextPropagator, OrderSpanProcessor};
+use otel_redact::{RedactingProcessor, Redactor};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::EnvFilter;
 
 use crate::env::{self, ExportTarget, Protocol, SIGNAL_METRICS, SIGNAL_TRACES};
+use crate::log_writer::RedactingWriter;
 use crate::{ConsoleExporter, InitError, TelemetryGuard};
 
 /// Set up telemetry for `service_name` with everything from the environment; see
@@ -30,6 +32,9 @@ pub fn init(service_name: &str) -> Result<TelemetryGuard, InitError> {
 ///
 /// - Resource: `service.name` (from `OTEL_SERVICE_NAME` when set, else the name given
 ///   here), `OTEL_RESOURCE_ATTRIBUTES`, SDK attributes.
+/// - Redaction: every exporting processor is wrapped in a [`RedactingProcessor`]
+///   ([`Redactor::default`] unless [`redactor`](Self::redactor) is called), and the
+///   log lines the installed subscriber prints go through the same redactor.
 /// - Traces: an [`OrderSpanProcessor`] (stamps `order.id` on every span inside an
 ///   order) and a batch processor exporting over OTLP when
 ///   `OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT` is set (`OTEL_EXPORTER_OTLP_PROTOCOL`
@@ -46,6 +51,7 @@ pub fn init(service_name: &str) -> Result<TelemetryGuard, InitError> {
 pub struct TelemetryBuilder {
     service_name: String,
     sampler: Option<Sampler>,
+    redactor: Option<Redactor>,
     install_subscriber: bool,
 }
 
@@ -55,6 +61,7 @@ impl TelemetryBuilder {
         TelemetryBuilder {
             service_name: service_name.to_owned(),
             sampler: None,
+            redactor: None,
             install_subscriber: true,
         }
     }
@@ -62,6 +69,14 @@ impl TelemetryBuilder {
     /// Sample with `sampler` instead of what `OTEL_TRACES_SAMPLER` says.
     pub fn sampler(mut self, sampler: Sampler) -> Self {
         self.sampler = Some(sampler);
+        self
+    }
+
+    /// Redact with `redactor` (custom rules, hashing, detect-only roll-out) instead
+    /// of [`Redactor::default`]. There is deliberately no way to switch redaction off
+    /// here: build the providers by hand for that.
+    pub fn redactor(mut self, redactor: Redactor) -> Self {
+        self.redactor = Some(redactor);
         self
     }
 
@@ -100,26 +115,30 @@ impl TelemetryBuilder {
             }
         };
 
+        // Built after the meter provider: it counts redactions with the global meter.
+        let redactor = self.redactor.unwrap_or_default();
+
         let mut tracer_provider = SdkTracerProvider::builder()
             .with_resource(resource)
             .with_span_processor(OrderSpanProcessor);
         if let Some(sampler) = self.sampler {
             tracer_provider = tracer_provider.with_sampler(sampler);
         }
-        let tracer_provider = match env::target(SIGNAL_TRACES)? {
-            ExportTarget::Otlp(protocol) => tracer_provider
-                .with_span_processor(BatchSpanProcessor::builder(span_exporter(protocol)?).build()),
-            ExportTarget::Console => tracer_provider.with_span_processor(
-                BatchSpanProcessor::builder(ConsoleExporter::default())
-                    .with_batch_config(
-                        BatchConfigBuilder::default()
-                            .with_scheduled_delay(Duration::from_millis(200))
-                            .build(),
-                    )
-                    .build(),
-            ),
-        }
-        .build();
+        let exporting = match env::target(SIGNAL_TRACES)? {
+            ExportTarget::Otlp(protocol) => {
+                BatchSpanProcessor::builder(span_exporter(protocol)?).build()
+            }
+            ExportTarget::Console => BatchSpanProcessor::builder(ConsoleExporter::default())
+                .with_batch_config(
+                    BatchConfigBuilder::default()
+                        .with_scheduled_delay(Duration::from_millis(200))
+                        .build(),
+                )
+                .build(),
+        };
+        let tracer_provider = tracer_provider
+            .with_span_processor(RedactingProcessor::new(exporting, redactor.clone()))
+            .build();
         global::set_tracer_provider(tracer_provider.clone());
         global::set_text_map_propagator(TextMapCompositePropagator::new(vec![
             Box::new(TraceContextPropagator::new()),
@@ -134,7 +153,12 @@ impl TelemetryBuilder {
             // own): keep it rather than fail.
             let _ = tracing_subscriber::registry()
                 .with(filter)
-                .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+                .with(
+                    tracing_subscriber::fmt::layer().with_writer(RedactingWriter {
+                        redactor,
+                        inner: std::io::stderr,
+                    }),
+                )
                 .with(tracing_opentelemetry::layer().with_tracer(tracer))
                 .try_init();
         }

@@ -28,6 +28,7 @@ mod env;
 mod error;
 mod guard;
 mod init;
+mod log_writer;
 
 pub use console::ConsoleExporter;
 pub use env::{ExportTarget, Protocol};

@@ -1,6 +1,5 @@
 //! The two listeners (gRPC and HTTP/protobuf) and the store they write into.
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
@@ -318,22 +317,20 @@ fn http_answer<M: Message + Default>(
     }
 }
 
-fn http_handler<M, F>(
+async fn http_handler<M, F>(
     store: Arc<Store>,
     body: Bytes,
     push: F,
     ok: impl Message,
-) -> impl Future<Output = (StatusCode, Vec<u8>)>
+) -> (StatusCode, Vec<u8>)
 where
     M: Message + Default,
     F: FnOnce(&Store, M, Vec<u8>),
 {
-    async move {
-        if fault(&store).await.is_some() {
-            return (StatusCode::SERVICE_UNAVAILABLE, Vec::new());
-        }
-        http_answer::<M>(&body, |m, raw| push(&store, m, raw), ok)
+    if fault(&store).await.is_some() {
+        return (StatusCode::SERVICE_UNAVAILABLE, Vec::new());
     }
+    http_answer::<M>(&body, |m, raw| push(&store, m, raw), ok)
 }
 
 async fn http_traces(State(store): State<Arc<Store>>, body: Bytes) -> (StatusCode, Vec<u8>) {
