@@ -22,6 +22,9 @@
 //! Never-touched keys are compared whole, ignoring ASCII case, and win over every
 //! other rule.
 
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use opentelemetry::StringValue;
 
 use crate::error::RedactError;
@@ -173,12 +176,24 @@ pub(crate) enum KeyVerdict {
 /// All key rules of one redactor.
 #[derive(Debug, Clone)]
 pub(crate) struct KeyRules {
+    /// Identifies this rule set in the per-thread verdict cache.
+    id: usize,
     pub(crate) rules: Vec<KeyRule>,
     never: Vec<Box<str>>,
     /// Index of the rule used for person names, if the name rule is on.
     name_rule: Option<usize>,
-    /// For each first byte, whether any rule's first segment starts with it.
-    first_bytes: [bool; 256],
+    /// Rule indices by the first byte and length of their first segment, so a key
+    /// segment is compared only with the rules that could start there.
+    buckets: Vec<Vec<usize>>,
+}
+
+/// Segments longer than this never start a rule (the bucket table's width).
+const MAX_BUCKET_LEN: usize = 32;
+
+fn bucket(first: u8, len: usize) -> Option<usize> {
+    let letter = first.to_ascii_lowercase();
+    (letter.is_ascii_lowercase() && len > 0 && len <= MAX_BUCKET_LEN)
+        .then(|| usize::from(letter - b'a') * MAX_BUCKET_LEN + (len - 1))
 }
 
 impl KeyRules {
@@ -192,24 +207,61 @@ impl KeyRules {
             rules.push(rule);
             rules.len() - 1
         });
-        let mut first_bytes = [false; 256];
+        let mut buckets = vec![Vec::new(); 26 * MAX_BUCKET_LEN];
+        let mut unbucketed = Vec::new();
         for (i, rule) in rules.iter().enumerate() {
             if Some(i) == name_rule {
                 continue;
             }
-            if let Some(b) = rule.segments.first().and_then(|s| s.bytes().next()) {
-                first_bytes[usize::from(b)] = true;
+            let first = rule
+                .segments
+                .first()
+                .map(|s| (s.bytes().next().unwrap_or(0), s.len()));
+            match first.and_then(|(b, len)| bucket(b, len)) {
+                Some(slot) => buckets[slot].push(i),
+                None => unbucketed.push(i),
             }
         }
+        // Rules starting with a digit or a very long segment are rare; they are
+        // checked against every segment.
+        buckets.push(unbucketed);
+        static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
         KeyRules {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             rules,
             never: never.into_iter().map(String::into_boxed_str).collect(),
             name_rule,
-            first_bytes,
+            buckets,
         }
     }
 
+    /// The verdict for `key`, from the per-thread cache when this key was seen
+    /// before (attribute keys repeat on every span, so this is the common case).
     pub(crate) fn classify(&self, key: &str) -> KeyVerdict {
+        if key.len() > MAX_CACHED_KEY {
+            return self.classify_uncached(key);
+        }
+        let slot = cache_slot(key);
+        let cached = VERDICTS.with(|cache| {
+            let cache = cache.borrow();
+            cache.get(slot).and_then(|entry| match entry {
+                Some((id, k, verdict)) if *id == self.id && **k == *key => Some(*verdict),
+                _ => None,
+            })
+        });
+        if let Some(verdict) = cached {
+            return verdict;
+        }
+        let verdict = self.classify_uncached(key);
+        VERDICTS.with(|cache| {
+            if let Some(entry) = cache.borrow_mut().get_mut(slot) {
+                *entry = Some((self.id, key.into(), verdict));
+            }
+        });
+        verdict
+    }
+
+    fn classify_uncached(&self, key: &str) -> KeyVerdict {
         if self
             .never
             .iter()
@@ -226,15 +278,17 @@ impl KeyRules {
             }
         });
         let segs = &segs[..n];
+        let unbucketed = self.buckets.last().map_or(&[][..], Vec::as_slice);
         for start in 0..segs.len() {
-            let first = segs[start].bytes().next().unwrap_or(0).to_ascii_lowercase();
-            if !self.first_bytes[usize::from(first)] {
-                continue;
-            }
-            for (i, rule) in self.rules.iter().enumerate() {
-                if Some(i) == self.name_rule {
+            let seg = segs[start];
+            let first = seg.bytes().next().unwrap_or(0);
+            let candidates = bucket(first, seg.len())
+                .and_then(|slot| self.buckets.get(slot))
+                .map_or(&[][..], Vec::as_slice);
+            for &i in candidates.iter().chain(unbucketed) {
+                let Some(rule) = self.rules.get(i) else {
                     continue;
-                }
+                };
                 let len = rule.segments.len();
                 if start + len <= segs.len()
                     && rule
@@ -254,6 +308,28 @@ impl KeyRules {
         }
         KeyVerdict::Scan
     }
+}
+
+/// Keys longer than this are classified every time rather than cached.
+const MAX_CACHED_KEY: usize = 96;
+/// Slots in the per-thread verdict cache (direct-mapped).
+const CACHE_SLOTS: usize = 256;
+
+type CacheEntry = Option<(usize, Box<str>, KeyVerdict)>;
+
+thread_local! {
+    /// Per-thread cache of key verdicts: (rule set id, key, verdict). The key is
+    /// stored and compared whole, so a collision only costs a recomputation.
+    static VERDICTS: RefCell<Vec<CacheEntry>> = RefCell::new(vec![None; CACHE_SLOTS]);
+}
+
+/// FNV-1a over the key's bytes, folded to a slot index.
+fn cache_slot(key: &str) -> usize {
+    let mut h: u32 = 0x811c_9dc5;
+    for &b in key.as_bytes() {
+        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+    }
+    (h as usize ^ (h as usize >> 8)) % CACHE_SLOTS
 }
 
 fn one_of(s: &str, list: &[&str]) -> bool {

@@ -10,6 +10,9 @@
 pub(crate) struct Hints {
     /// The most digits in one run of digits joined by short runs of ` -()+`.
     pub max_cluster_digits: u32,
+    /// Byte range from the start of the first cluster with 9+ digits to the last
+    /// digit of the last one: the only place numeric detectors need to look.
+    pub long_clusters: (usize, usize),
     /// All ASCII digits in the text.
     pub total_digits: u32,
     /// An `@` was seen (e-mail, credentials in a URL).
@@ -22,9 +25,10 @@ pub(crate) struct Hints {
     pub jwt: bool,
     /// `bearer`, `basic` or `token` (any case) was seen.
     pub auth_word: bool,
-    /// `passport` (any case) was seen.
+    /// `passport` (any case) was seen (only looked for when there are 10+ digits
+    /// and no Cyrillic, which gates the context detectors anyway).
     pub passport_word: bool,
-    /// `inn` (any case) not preceded by a letter was seen.
+    /// `inn` (any case) not preceded by a letter was seen (same condition).
     pub inn_word: bool,
 }
 
@@ -33,9 +37,10 @@ const SEP: u8 = 2;
 const AT: u8 = 4;
 const CYR: u8 = 8;
 const ASSIGN: u8 = 16;
-/// Last byte of a word we look back for: `J` (eyJ), `r` (bearer), `c` (basic),
-/// `n` (token, inn), `t` (passport).
-const WORD_END: u8 = 32;
+/// Rare letters that anchor a word check: `b` (bearer, basic), `k` (token),
+/// `J` (eyJ). Common letters must stay on the fast path, so words are anchored on
+/// their rarest letter, not their last one.
+const WORD: u8 = 32;
 
 const CLASS: [u8; 256] = {
     let mut t = [0u8; 256];
@@ -54,71 +59,144 @@ const CLASS: [u8; 256] = {
     t[0xD1] = CYR;
     t[b'=' as usize] = ASSIGN;
     t[b':' as usize] = ASSIGN;
-    t[b'J' as usize] = WORD_END;
-    t[b'r' as usize] = WORD_END;
-    t[b'R' as usize] = WORD_END;
-    t[b'c' as usize] = WORD_END;
-    t[b'C' as usize] = WORD_END;
-    t[b'n' as usize] = WORD_END;
-    t[b'N' as usize] = WORD_END;
-    t[b't' as usize] = WORD_END;
-    t[b'T' as usize] = WORD_END;
+    t[b'b' as usize] = WORD;
+    t[b'B' as usize] = WORD;
+    t[b'k' as usize] = WORD;
+    t[b'K' as usize] = WORD;
+    t[b'J' as usize] = WORD;
     t
 };
 
 /// Longest run of separators that still joins two digit groups (`") "`, `" - "`).
 const MAX_SEP_RUN: u32 = 3;
 
-fn ends_with_ignore_case(bytes: &[u8], end: usize, word: &[u8]) -> bool {
-    end + 1 >= word.len() && bytes[end + 1 - word.len()..=end].eq_ignore_ascii_case(word)
+/// True if `word` occurs in `bytes` starting at `start` (ASCII case ignored).
+fn word_at(bytes: &[u8], start: usize, word: &[u8]) -> bool {
+    bytes
+        .get(start..start + word.len())
+        .is_some_and(|s| s.eq_ignore_ascii_case(word))
 }
 
+/// Bytes handled in one step of the fast path.
+const CHUNK: usize = 16;
+
 /// Scans `text` once.
+///
+/// Fast path: a chunk of [`CHUNK`] bytes whose classes, ORed together, show nothing
+/// but letters, separators and word anchors is handled without the per-byte state
+/// machine (a chunk with no digit ends any digit cluster). Only chunks with digits,
+/// `@`, `=`/`:` or Cyrillic go through [`scan_bytes`].
 pub(crate) fn scan(text: &[u8]) -> Hints {
     let mut h = Hints::default();
-    let mut cluster = 0u32;
-    let mut sep_run = 0u32;
-    for (i, &b) in text.iter().enumerate() {
+    let mut state = Cluster::default();
+    let mut chunks = text.chunks_exact(CHUNK);
+    let mut offset = 0;
+    for chunk in &mut chunks {
+        let classes = chunk
+            .iter()
+            .fold(0u8, |acc, &b| acc | CLASS[usize::from(b)]);
+        if classes & !(SEP | WORD) == 0 {
+            state = Cluster::default();
+            if classes & WORD != 0 {
+                for (j, &b) in chunk.iter().enumerate() {
+                    if CLASS[usize::from(b)] == WORD {
+                        check_word(text, offset + j, b, &mut h);
+                    }
+                }
+            }
+        } else {
+            scan_bytes(text, offset, offset + CHUNK, &mut state, &mut h);
+        }
+        offset += CHUNK;
+    }
+    scan_bytes(text, offset, text.len(), &mut state, &mut h);
+    if h.total_digits >= 10 && !h.cyrillic {
+        // Context words only matter next to enough digits; look for them only then.
+        (h.passport_word, h.inn_word) = context_words(text);
+    }
+    h
+}
+
+/// Digit-cluster state carried from one byte (and chunk) to the next.
+#[derive(Clone, Copy, Default)]
+struct Cluster {
+    digits: u32,
+    sep_run: u32,
+    start: usize,
+}
+
+/// Digits a cluster needs before its range is recorded in [`Hints::long_clusters`].
+const LONG_CLUSTER: u32 = 9;
+
+fn check_word(text: &[u8], i: usize, b: u8, h: &mut Hints) {
+    match b {
+        b'J' => h.jwt |= i >= 2 && text.get(i - 2..i) == Some(b"ey"),
+        b'b' | b'B' => h.auth_word |= word_at(text, i, b"bearer") || word_at(text, i, b"basic"),
+        _ => h.auth_word |= i >= 2 && word_at(text, i - 2, b"token"),
+    }
+}
+
+/// The per-byte state machine over `text[from..to]`.
+fn scan_bytes(text: &[u8], from: usize, to: usize, state: &mut Cluster, h: &mut Hints) {
+    let Some(bytes) = text.get(from..to) else {
+        return;
+    };
+    for (j, &b) in bytes.iter().enumerate() {
         let class = CLASS[usize::from(b)];
         if class == 0 {
-            cluster = 0;
+            state.digits = 0;
             continue;
         }
         if class == DIGIT {
-            cluster += 1;
-            sep_run = 0;
+            if state.digits == 0 {
+                state.start = from + j;
+            }
+            state.digits += 1;
+            state.sep_run = 0;
             h.total_digits += 1;
-            if cluster > h.max_cluster_digits {
-                h.max_cluster_digits = cluster;
+            h.max_cluster_digits = h.max_cluster_digits.max(state.digits);
+            if state.digits >= LONG_CLUSTER {
+                if h.long_clusters.1 == 0 {
+                    h.long_clusters.0 = state.start;
+                }
+                h.long_clusters.1 = from + j + 1;
             }
             continue;
         }
         if class == SEP {
-            sep_run += 1;
-            if sep_run > MAX_SEP_RUN {
-                cluster = 0;
+            state.sep_run += 1;
+            if state.sep_run > MAX_SEP_RUN {
+                state.digits = 0;
             }
             continue;
         }
-        cluster = 0;
+        state.digits = 0;
         match class {
             AT => h.at = true,
             CYR => h.cyrillic = true,
             ASSIGN => h.assign = true,
-            _ => match b {
-                b'J' => h.jwt |= i >= 2 && &text[i - 2..i] == b"ey",
-                b'r' | b'R' => h.auth_word |= ends_with_ignore_case(text, i, b"bearer"),
-                b'c' | b'C' => h.auth_word |= ends_with_ignore_case(text, i, b"basic"),
-                b'n' | b'N' => {
-                    h.auth_word |= ends_with_ignore_case(text, i, b"token");
-                    h.inn_word |= ends_with_ignore_case(text, i, b"inn")
-                        && (i < 3 || !text[i - 3].is_ascii_alphabetic());
-                }
-                _ => h.passport_word |= ends_with_ignore_case(text, i, b"passport"),
-            },
+            _ => check_word(text, from + j, b, h),
         }
     }
-    h
+}
+
+/// Whether `passport` and `inn` (any case; `inn` not preceded by a letter) occur,
+/// in one pass.
+fn context_words(text: &[u8]) -> (bool, bool) {
+    let (mut passport, mut inn) = (false, false);
+    for (i, &b) in text.iter().enumerate() {
+        match b | 0x20 {
+            b'p' => passport |= word_at(text, i, b"passport"),
+            b'i' => {
+                inn |= word_at(text, i, b"inn") && (i == 0 || !text[i - 1].is_ascii_alphabetic())
+            }
+            _ => continue,
+        }
+        if passport && inn {
+            break;
+        }
+    }
+    (passport, inn)
 }
 
 #[cfg(test)]
@@ -139,17 +217,20 @@ mod tests {
 
     #[test]
     fn formatted_phone_is_one_cluster() {
-        let h = scan("+7 (916) 123-45-67".as_bytes());
+        let h = scan("call +7 (916) 123-45-67".as_bytes());
         assert_eq!(h.max_cluster_digits, 11);
+        assert_eq!(h.long_clusters, (6, 23));
     }
 
     #[test]
     fn words_are_seen_in_any_case() {
         assert!(scan(b"Authorization: BEARER abc").auth_word);
         assert!(scan(b"x eyJhbGci").jwt);
-        assert!(scan(b"Passport 4508").passport_word);
+        assert!(scan(b"Passport 4508 123456").passport_word);
         assert!(scan(b"INN 7707083893").inn_word);
-        assert!(!scan(b"dinner").inn_word);
+        assert!(!scan(b"dinner 7707083893").inn_word);
+        assert!(scan(b"x-api-token abc").auth_word);
+        assert!(scan(b"Basic dXNlcjpwYXNz").auth_word);
         assert!(scan("Иван".as_bytes()).cyrillic);
     }
 }

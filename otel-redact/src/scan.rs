@@ -29,7 +29,7 @@ pub(crate) struct Candidate {
 }
 
 /// Fewest digits in one cluster any numeric detector accepts (E.164 with 9 digits).
-const MIN_NUMERIC_DIGITS: u32 = 9;
+const MIN_NUMERIC_DIGITS: u32 = 9; // = prefilter's LONG_CLUSTER
 /// Fewest digits a context-word detector (passport, INN) needs in the whole text.
 const MIN_CONTEXT_DIGITS: u32 = 10;
 
@@ -45,7 +45,8 @@ impl Rules {
                 (Detector::Inn, inn::is_inn),
                 (Detector::Passport, passport::is_passport),
             ];
-            numeric::for_each_window(text.as_bytes(), |w| {
+            let (from, to) = hints.long_clusters;
+            numeric::for_each_window_in(text.as_bytes(), from, to, |w| {
                 for (detector, check) in checks {
                     if self.is_enabled(detector) && check(w) {
                         let (s, e) = w.range();

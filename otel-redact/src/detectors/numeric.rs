@@ -18,6 +18,8 @@ const MAX_GROUPS: usize = 32;
 const CHUNK_OVERLAP: usize = 19;
 /// Longest window any detector needs (card numbers).
 pub(crate) const MAX_WINDOW_DIGITS: usize = 19;
+/// Fewest digits any numeric detector accepts; shorter clusters are not looked at.
+const MIN_DETECTOR_DIGITS: usize = 9;
 /// Separators joining two groups: at most this many bytes of ` -()`.
 const MAX_SEP: usize = 3;
 
@@ -118,10 +120,23 @@ fn glued_right(text: &[u8], end: usize) -> bool {
 }
 
 /// Calls `visit` for every window of every unglued cluster in `text`.
-pub(crate) fn for_each_window(text: &[u8], mut visit: impl FnMut(&Window<'_>)) {
+#[cfg(test)]
+pub(crate) fn for_each_window(text: &[u8], visit: impl FnMut(&Window<'_>)) {
+    for_each_window_in(text, 0, text.len(), visit);
+}
+
+/// Calls `visit` for every window of every unglued cluster that starts in
+/// `text[from..to]`; `from` must not be inside a cluster. The bytes around the range
+/// are still read for leads and glue.
+pub(crate) fn for_each_window_in(
+    text: &[u8],
+    from: usize,
+    to: usize,
+    mut visit: impl FnMut(&Window<'_>),
+) {
     let mut groups = [(0usize, 0usize); MAX_GROUPS];
-    let mut i = 0;
-    while i < text.len() {
+    let mut i = from;
+    while i < text.len() && i < to {
         if !text[i].is_ascii_digit() {
             i += 1;
             continue;
@@ -155,7 +170,8 @@ pub(crate) fn for_each_window(text: &[u8], mut visit: impl FnMut(&Window<'_>)) {
             // A last group glued to what follows (`2026-11-22 10:15`, `…1111abc`)
             // is left out.
             let keep = if glued_right(text, end) { n - 1 } else { n };
-            if keep > 0 {
+            let digits: usize = groups[..keep].iter().map(|(s, e)| e - s).sum();
+            if keep > 0 && digits >= MIN_DETECTOR_DIGITS {
                 visit_windows(text, &groups[..keep], lead, &mut visit);
             }
             i = end;

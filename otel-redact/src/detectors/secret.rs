@@ -21,11 +21,103 @@ use super::alnum_before;
 const BEARER: &str = r"(?i)(?-u:\b)(?:bearer|basic|token)[ \t]+([A-Za-z0-9\-._~+/]{8,}=*)";
 const JWT: &str = r"(eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]*)";
 const URL_CREDENTIALS: &str = r"(?i)[a-z][a-z0-9+.\-]*://([^/\s:@]+:[^/\s@]*)@";
-const PARAMETER: &str = concat!(
-    r#"(?i)(?-u:\b)(?:[a-z0-9]{1,32}[_.\-])?"#,
-    r#"(?:password|passwd|pwd|pass|passphrase|secret|client_secret|token|access_token|refresh_token|id_token|api_key|apikey|api-key|x-api-key|sessionid|session_id|private_key|auth)"#,
-    r#"["']?[ \t]*[=:][ \t]*["']?([^\s&;,"'<>]+)"#,
-);
+/// Parameter names whose value is a secret. Matched at the end of the identifier
+/// before `=`/`:`, whole or after a `_`, `.` or `-` (`db.password`, `user_pwd`).
+const PARAMETER_NAMES: [&str; 19] = [
+    "password",
+    "passwd",
+    "pwd",
+    "pass",
+    "passphrase",
+    "secret",
+    "client_secret",
+    "token",
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "api_key",
+    "apikey",
+    "api-key",
+    "x-api-key",
+    "sessionid",
+    "session_id",
+    "private_key",
+    "auth",
+];
+
+/// Longest identifier looked at before `=`/`:`.
+const MAX_PARAMETER_NAME: usize = 64;
+
+fn is_ident(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')
+}
+
+fn is_value_end(b: u8) -> bool {
+    b.is_ascii_whitespace() || matches!(b, b'&' | b';' | b',' | b'"' | b'\'' | b'<' | b'>')
+}
+
+/// `password=`-style parameters: for every `=` or `:`, the identifier before it
+/// (optionally quoted) is checked against [`PARAMETER_NAMES`], and the value after it
+/// (optionally quoted, up to whitespace or `&;,"'<>`) is the candidate. A hand scan
+/// rather than a regex: it only does work at `=`/`:`, which keeps clean key=value
+/// logs cheap.
+pub(crate) fn find_parameters(text: &str, mut push: impl FnMut(usize, usize)) {
+    let bytes = text.as_bytes();
+    for (p, &b) in bytes.iter().enumerate() {
+        if b != b'=' && b != b':' {
+            continue;
+        }
+        // Name: skip blanks and a closing quote, then take identifier bytes.
+        let mut end = p;
+        while end > 0 && matches!(bytes[end - 1], b' ' | b'\t') {
+            end -= 1;
+        }
+        if end > 0 && matches!(bytes[end - 1], b'"' | b'\'') {
+            end -= 1;
+        }
+        let mut start = end;
+        while start > 0 && end - start < MAX_PARAMETER_NAME && is_ident(bytes[start - 1]) {
+            start -= 1;
+        }
+        let Some(name) = bytes.get(start..end) else {
+            continue;
+        };
+        // Compare only names with the same last letter; most identifiers stop here.
+        let last = name.last().map_or(0, |b| b | 0x20);
+        let named = PARAMETER_NAMES
+            .iter()
+            .filter(|k| k.as_bytes().last() == Some(&last))
+            .any(|k| {
+                let k = k.as_bytes();
+                name.len() >= k.len()
+                    && name[name.len() - k.len()..].eq_ignore_ascii_case(k)
+                    && (name.len() == k.len()
+                        || matches!(name[name.len() - k.len() - 1], b'_' | b'.' | b'-'))
+            });
+        if !named {
+            continue;
+        }
+        // Value: skip blanks and an opening quote, then up to a delimiter.
+        let mut v = p + 1;
+        while v < bytes.len() && matches!(bytes[v], b' ' | b'\t') {
+            v += 1;
+        }
+        if v < bytes.len() && matches!(bytes[v], b'"' | b'\'') {
+            v += 1;
+        }
+        let mut v_end = v;
+        while v_end < bytes.len() && !is_value_end(bytes[v_end]) {
+            v_end += 1;
+        }
+        // `//` right after `:` is a URL scheme, not a value.
+        if b == b':' && bytes.get(v..v + 2) == Some(b"//") {
+            continue;
+        }
+        if v_end > v && text.is_char_boundary(v) && text.is_char_boundary(v_end) {
+            push(v, v_end);
+        }
+    }
+}
 
 /// The compiled secret patterns; each has the part to replace as group 1.
 #[derive(Debug, Clone)]
@@ -33,7 +125,6 @@ pub(crate) struct SecretPatterns {
     bearer: Regex,
     jwt: Regex,
     url_credentials: Regex,
-    parameter: Regex,
 }
 
 impl SecretPatterns {
@@ -42,7 +133,6 @@ impl SecretPatterns {
             bearer: Regex::new(BEARER)?,
             jwt: Regex::new(JWT)?,
             url_credentials: Regex::new(URL_CREDENTIALS)?,
-            parameter: Regex::new(PARAMETER)?,
         })
     }
 
@@ -52,12 +142,12 @@ impl SecretPatterns {
         hints: &crate::prefilter::Hints,
         mut push: impl FnMut(usize, usize),
     ) {
-        let mut run = |re: &Regex, check_boundary: bool| {
+        let mut run = |re: &Regex| {
             for caps in re.captures_iter(text) {
                 let (Some(all), Some(g)) = (caps.get(0), caps.get(1)) else {
                     continue;
                 };
-                if check_boundary && alnum_before(text, all.start()) {
+                if alnum_before(text, all.start()) {
                     continue;
                 }
                 if g.start() < g.end() {
@@ -66,16 +156,16 @@ impl SecretPatterns {
             }
         };
         if hints.auth_word {
-            run(&self.bearer, false);
+            run(&self.bearer);
         }
         if hints.jwt {
-            run(&self.jwt, false);
+            run(&self.jwt);
         }
         if hints.at && hints.assign {
-            run(&self.url_credentials, false);
+            run(&self.url_credentials);
         }
         if hints.assign {
-            run(&self.parameter, true);
+            find_parameters(text, &mut push);
         }
     }
 }
