@@ -323,13 +323,20 @@ thread_local! {
     static VERDICTS: RefCell<Vec<CacheEntry>> = RefCell::new(vec![None; CACHE_SLOTS]);
 }
 
-/// FNV-1a over the key's bytes, folded to a slot index.
+/// A cheap slot index: length, first and last eight bytes (keys are compared whole
+/// on a hit, so collisions only cost a recomputation).
 fn cache_slot(key: &str) -> usize {
-    let mut h: u32 = 0x811c_9dc5;
-    for &b in key.as_bytes() {
-        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
-    }
-    (h as usize ^ (h as usize >> 8)) % CACHE_SLOTS
+    let b = key.as_bytes();
+    let word = |s: &[u8]| {
+        let mut w = [0u8; 8];
+        let n = s.len().min(8);
+        w[..n].copy_from_slice(&s[..n]);
+        u64::from_le_bytes(w)
+    };
+    let head = word(b);
+    let tail = word(&b[b.len().saturating_sub(8)..]);
+    let h = (head ^ tail.rotate_left(29) ^ (b.len() as u64)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (h >> 56) as usize % CACHE_SLOTS
 }
 
 fn one_of(s: &str, list: &[&str]) -> bool {

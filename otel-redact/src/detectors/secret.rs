@@ -21,29 +21,22 @@ use super::alnum_before;
 const BEARER: &str = r"(?i)(?-u:\b)(?:bearer|basic|token)[ \t]+([A-Za-z0-9\-._~+/]{8,}=*)";
 const JWT: &str = r"(eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]*)";
 const URL_CREDENTIALS: &str = r"(?i)[a-z][a-z0-9+.\-]*://([^/\s:@]+:[^/\s@]*)@";
-/// Parameter names whose value is a secret. Matched at the end of the identifier
-/// before `=`/`:`, whole or after a `_`, `.` or `-` (`db.password`, `user_pwd`).
-const PARAMETER_NAMES: [&str; 19] = [
-    "password",
-    "passwd",
-    "pwd",
-    "pass",
-    "passphrase",
-    "secret",
-    "client_secret",
-    "token",
-    "access_token",
-    "refresh_token",
-    "id_token",
-    "api_key",
-    "apikey",
-    "api-key",
-    "x-api-key",
-    "sessionid",
-    "session_id",
-    "private_key",
-    "auth",
-];
+/// Parameter names whose value is a secret, by their last letter (so an identifier
+/// is compared only with the few names it could be). Matched at the end of the
+/// identifier before `=`/`:`, whole or after a `_`, `.` or `-` (`db.password`,
+/// `user_pwd`).
+fn names_ending_in(last: u8) -> &'static [&'static str] {
+    match last {
+        b'd' => &["password", "passwd", "pwd", "sessionid", "session_id"],
+        b's' => &["pass"],
+        b'e' => &["passphrase"],
+        b't' => &["secret", "client_secret"],
+        b'n' => &["token", "access_token", "refresh_token", "id_token"],
+        b'y' => &["api_key", "apikey", "api-key", "x-api-key", "private_key"],
+        b'h' => &["auth"],
+        _ => &[],
+    }
+}
 
 /// Longest identifier looked at before `=`/`:`.
 const MAX_PARAMETER_NAME: usize = 64;
@@ -57,7 +50,7 @@ fn is_value_end(b: u8) -> bool {
 }
 
 /// `password=`-style parameters: for every `=` or `:`, the identifier before it
-/// (optionally quoted) is checked against [`PARAMETER_NAMES`], and the value after it
+/// (optionally quoted) is checked against [`names_ending_in`], and the value after it
 /// (optionally quoted, up to whitespace or `&;,"'<>`) is the candidate. A hand scan
 /// rather than a regex: it only does work at `=`/`:`, which keeps clean key=value
 /// logs cheap.
