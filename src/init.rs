@@ -20,6 +20,7 @@ use tracing_subscriber::EnvFilter;
 
 use crate::env::{self, ExportTarget, Protocol, SIGNAL_METRICS, SIGNAL_TRACES};
 use crate::log_writer::RedactingWriter;
+use crate::span_queue;
 use crate::{ConsoleExporter, InitError, TelemetryGuard};
 
 /// Set up telemetry for `service_name` with everything from the environment; see
@@ -124,21 +125,42 @@ impl TelemetryBuilder {
         if let Some(sampler) = self.sampler {
             tracer_provider = tracer_provider.with_sampler(sampler);
         }
-        let exporting = match env::target(SIGNAL_TRACES)? {
+        // Redaction sits in front of the batch queue, so what waits in memory for a
+        // slow backend is already clean; the queue is bounded and its drops counted.
+        let meter = global::meter("ordertrace");
+        let tracer_provider = match env::target(SIGNAL_TRACES)? {
             ExportTarget::Otlp(protocol) => {
-                BatchSpanProcessor::builder(span_exporter(protocol)?).build()
+                let batch = batch_config(Duration::from_secs(5));
+                let exporting = span_queue::bounded(
+                    SPAN_QUEUE_CAPACITY,
+                    &meter,
+                    |exporter| {
+                        BatchSpanProcessor::builder(exporter)
+                            .with_batch_config(batch)
+                            .build()
+                    },
+                    span_exporter(protocol)?,
+                );
+                tracer_provider
+                    .with_span_processor(RedactingProcessor::new(exporting, redactor.clone()))
             }
-            ExportTarget::Console => BatchSpanProcessor::builder(ConsoleExporter::default())
-                .with_batch_config(
-                    BatchConfigBuilder::default()
-                        .with_scheduled_delay(Duration::from_millis(200))
-                        .build(),
-                )
-                .build(),
-        };
-        let tracer_provider = tracer_provider
-            .with_span_processor(RedactingProcessor::new(exporting, redactor.clone()))
-            .build();
+            ExportTarget::Console => {
+                let batch = batch_config(Duration::from_millis(200));
+                let exporting = span_queue::bounded(
+                    SPAN_QUEUE_CAPACITY,
+                    &meter,
+                    |exporter| {
+                        BatchSpanProcessor::builder(exporter)
+                            .with_batch_config(batch)
+                            .build()
+                    },
+                    ConsoleExporter::default(),
+                );
+                tracer_provider
+                    .with_span_processor(RedactingProcessor::new(exporting, redactor.clone()))
+            }
+        }
+        .build();
         global::set_tracer_provider(tracer_provider.clone());
         global::set_text_map_propagator(TextMapCompositePropagator::new(vec![
             Box::new(TraceContextPropagator::new()),
@@ -168,6 +190,20 @@ impl TelemetryBuilder {
             meter_provider,
         })
     }
+}
+
+/// Spans waiting for (or in) export at most; beyond it new spans are dropped and
+/// counted. The SDK's batch queue gets the same size, so it never drops on its own.
+pub const SPAN_QUEUE_CAPACITY: usize = 2048;
+
+/// The batch processor's settings: `OTEL_BSP_SCHEDULE_DELAY` and `OTEL_BSP_EXPORT_TIMEOUT`
+/// are honoured (the SDK reads them), the queue is [`SPAN_QUEUE_CAPACITY`].
+fn batch_config(default_delay: Duration) -> opentelemetry_sdk::trace::BatchConfig {
+    let mut config = BatchConfigBuilder::default().with_max_queue_size(SPAN_QUEUE_CAPACITY);
+    if std::env::var("OTEL_BSP_SCHEDULE_DELAY").is_err() {
+        config = config.with_scheduled_delay(default_delay);
+    }
+    config.build()
 }
 
 fn require_runtime(protocol: Protocol) -> Result<(), InitError> {

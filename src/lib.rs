@@ -29,12 +29,16 @@ mod error;
 mod guard;
 mod init;
 mod log_writer;
+mod span_queue;
 
 pub use console::ConsoleExporter;
 pub use env::{ExportTarget, Protocol};
 pub use error::InitError;
 pub use guard::TelemetryGuard;
-pub use init::{init, TelemetryBuilder};
+pub use init::{init, TelemetryBuilder, SPAN_QUEUE_CAPACITY};
+pub use span_queue::{
+    AdmissionProcessor, CountingExporter, COMPONENT_NAME, COMPONENT_TYPE, EXPORT_FAILED, QUEUE_FULL,
+};
 
 pub use opentelemetry;
 pub use opentelemetry_sdk;

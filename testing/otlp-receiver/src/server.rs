@@ -77,15 +77,27 @@ pub struct OtlpReceiver {
     store: Arc<Store>,
     grpc_addr: SocketAddr,
     http_addr: SocketAddr,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
+    grpc_task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    http_task: tokio::task::JoinHandle<()>,
 }
 
 impl Drop for OtlpReceiver {
     fn drop(&mut self) {
-        for task in &self.tasks {
+        if let Some(task) = self.grpc_task.lock().unwrap().take() {
             task.abort();
         }
+        self.http_task.abort();
     }
+}
+
+fn serve_grpc(store: Arc<Store>, listener: TcpListener) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let _ = tonic::transport::Server::builder()
+            .add_service(TraceServiceServer::new(GrpcTraces(store.clone())))
+            .add_service(MetricsServiceServer::new(GrpcMetrics(store)))
+            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener))
+            .await;
+    })
 }
 
 impl OtlpReceiver {
@@ -97,16 +109,7 @@ impl OtlpReceiver {
         let grpc_addr = grpc.local_addr().expect("gRPC addr");
         let http_addr = http.local_addr().expect("HTTP addr");
 
-        let grpc_task = tokio::spawn({
-            let store = store.clone();
-            async move {
-                let _ = tonic::transport::Server::builder()
-                    .add_service(TraceServiceServer::new(GrpcTraces(store.clone())))
-                    .add_service(MetricsServiceServer::new(GrpcMetrics(store)))
-                    .serve_with_incoming(tonic::transport::server::TcpIncoming::from(grpc))
-                    .await;
-            }
-        });
+        let grpc_task = serve_grpc(store.clone(), grpc);
         let http_task = tokio::spawn({
             let app = axum::Router::new()
                 .route("/v1/traces", post(http_traces))
@@ -120,8 +123,27 @@ impl OtlpReceiver {
             store,
             grpc_addr,
             http_addr,
-            tasks: vec![grpc_task, http_task],
+            grpc_task: Mutex::new(Some(grpc_task)),
+            http_task,
         }
+    }
+
+    /// Close the gRPC listener and its connections: exporters now get "connection
+    /// refused", as from a collector that is down.
+    pub async fn refuse_connections(&self) {
+        let task = self.grpc_task.lock().unwrap().take();
+        if let Some(task) = task {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+
+    /// Listen again on the same gRPC port after [`refuse_connections`](Self::refuse_connections).
+    pub async fn accept_connections(&self) {
+        let listener = TcpListener::bind(self.grpc_addr)
+            .await
+            .expect("rebind gRPC port");
+        *self.grpc_task.lock().unwrap() = Some(serve_grpc(self.store.clone(), listener));
     }
 
     /// Endpoint for `OTEL_EXPORTER_OTLP_ENDPOINT` with protocol `grpc`.
@@ -209,6 +231,15 @@ impl OtlpReceiver {
             .find(|m| m.metric.name == name)
     }
 
+    /// The last data set received for the metric `name` from instrumentation scope
+    /// `scope` (several scopes may report metrics of one name).
+    pub fn last_metric_in_scope(&self, name: &str, scope: &str) -> Option<ReceivedMetric> {
+        self.metrics()
+            .into_iter()
+            .rev()
+            .find(|m| m.metric.name == name && m.scope == scope)
+    }
+
     /// Every accepted export request's protobuf bytes, concatenated.
     pub fn raw_bytes(&self) -> Vec<u8> {
         self.store.raw.lock().unwrap().concat()
@@ -222,19 +253,24 @@ impl OtlpReceiver {
         self.spans()
     }
 
-    /// Wait until a metric called `name` satisfying `accept` has arrived, or `timeout`
-    /// passes.
+    /// Wait until a data set of the metric `name` satisfying `accept` has arrived, or
+    /// `timeout` passes; returns the latest one that satisfies it, else the latest of
+    /// that name. (Several scopes may report one name: `accept` can tell them apart.)
     pub async fn wait_for_metric(
         &self,
         name: &str,
         timeout: Duration,
         accept: impl Fn(&ReceivedMetric) -> bool,
     ) -> Option<ReceivedMetric> {
-        self.wait_until(timeout, || {
-            self.last_metric(name).as_ref().is_some_and(&accept)
-        })
-        .await;
-        self.last_metric(name)
+        let latest_accepted = || {
+            self.metrics()
+                .into_iter()
+                .rev()
+                .find(|m| m.metric.name == name && accept(m))
+        };
+        self.wait_until(timeout, || latest_accepted().is_some())
+            .await;
+        latest_accepted().or_else(|| self.last_metric(name))
     }
 
     async fn wait_until(&self, timeout: Duration, mut done: impl FnMut() -> bool) {
