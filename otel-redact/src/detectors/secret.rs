@@ -75,18 +75,14 @@ pub(crate) fn find_parameters(text: &str, mut push: impl FnMut(usize, usize)) {
         let Some(name) = bytes.get(start..end) else {
             continue;
         };
-        // Compare only names with the same last letter; most identifiers stop here.
         let last = name.last().map_or(0, |b| b | 0x20);
-        let named = PARAMETER_NAMES
-            .iter()
-            .filter(|k| k.as_bytes().last() == Some(&last))
-            .any(|k| {
-                let k = k.as_bytes();
-                name.len() >= k.len()
-                    && name[name.len() - k.len()..].eq_ignore_ascii_case(k)
-                    && (name.len() == k.len()
-                        || matches!(name[name.len() - k.len() - 1], b'_' | b'.' | b'-'))
-            });
+        let named = names_ending_in(last).iter().any(|k| {
+            let k = k.as_bytes();
+            name.len() >= k.len()
+                && name[name.len() - k.len()..].eq_ignore_ascii_case(k)
+                && (name.len() == k.len()
+                    || matches!(name[name.len() - k.len() - 1], b'_' | b'.' | b'-'))
+        });
         if !named {
             continue;
         }
