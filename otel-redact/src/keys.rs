@@ -368,14 +368,11 @@ pub(crate) fn for_each_segment<'a>(key: &'a str, mut f: impl FnMut(&'a str)) {
     let mut start = 0;
     let is_sep = |b: u8| matches!(b, b'.' | b'_' | b'-' | b'/' | b' ' | b':');
     for i in 0..=bytes.len() {
-        let boundary = if i == bytes.len() {
-            true
-        } else if is_sep(bytes[i]) {
-            true
-        } else {
-            // camelCase hump: lower-case or digit followed by upper-case.
-            i > start && bytes[i].is_ascii_uppercase() && bytes[i - 1].is_ascii_lowercase()
-        };
+        // A boundary is the end, a separator, or a camelCase hump (lower-case
+        // followed by upper-case).
+        let boundary = i == bytes.len()
+            || is_sep(bytes[i])
+            || (i > start && bytes[i].is_ascii_uppercase() && bytes[i - 1].is_ascii_lowercase());
         if !boundary {
             continue;
         }

@@ -28,6 +28,9 @@ pub(crate) struct Candidate {
     pub(crate) rule: RuleId,
 }
 
+/// A numeric detector's test of one window.
+type WindowCheck = fn(&numeric::Window<'_>) -> bool;
+
 /// Fewest digits in one cluster any numeric detector accepts (E.164 with 9 digits).
 const MIN_NUMERIC_DIGITS: u32 = 9; // = prefilter's LONG_CLUSTER
 /// Fewest digits a context-word detector (passport, INN) needs in the whole text.
@@ -38,7 +41,7 @@ impl Rules {
     pub(crate) fn candidates(&self, text: &str, out: &mut Vec<Candidate>) {
         let hints = prefilter::scan(text.as_bytes());
         if self.numeric && hints.max_cluster_digits >= MIN_NUMERIC_DIGITS {
-            let checks: [(Detector, fn(&numeric::Window<'_>) -> bool); 5] = [
+            let checks: [(Detector, WindowCheck); 5] = [
                 (Detector::Card, card::is_card),
                 (Detector::Phone, phone::is_phone),
                 (Detector::Snils, snils::is_snils),

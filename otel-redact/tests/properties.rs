@@ -52,7 +52,7 @@ fn luhn_complete(body: &str) -> String {
                     }
                 })
                 .sum();
-            sum % 10 == 0
+            sum.is_multiple_of(10)
         })
         .unwrap_or_default()
 }
