@@ -14,6 +14,7 @@ use opentelemetry_sdk::propagation::TraceContextPropagator;
 use otel_order::http::{HeaderExtractor, HeaderInjector};
 use otel_order::{OrderContext, OrderContextExt, OrderContextPropagator, OrderId, OrderStatus};
 
+#[inline(never)]
 fn round_trip(propagator: &dyn TextMapPropagator, cx: &Context) -> Context {
     let mut headers = HeaderMap::new();
     propagator.inject_context(cx, &mut HeaderInjector(&mut headers));

@@ -14,6 +14,7 @@ mod alloc_count;
 mod harness;
 mod http;
 mod pipeline;
+mod transition;
 
 use harness::Outcome;
 use opentelemetry::trace::TracerProvider as _;
@@ -54,6 +55,7 @@ fn main() {
         ("http server", http::server),
         ("http client", http::client),
         ("http propagation", |_, r| http::propagation(r)),
+        ("status transition", transition::transition),
     ];
     for (name, budget) in budgets {
         if wanted(name) {

@@ -30,7 +30,7 @@ pub struct OrderSpanProcessor;
 impl SpanProcessor for OrderSpanProcessor {
     fn on_start(&self, span: &mut Span, cx: &Context) {
         if let Some(order) = cx.order() {
-            span.set_attribute(KeyValue::new(ORDER_ID, order.order_id().as_str().to_owned()));
+            span.set_attribute(KeyValue::new(ORDER_ID, order.order_id().to_value()));
         }
     }
 

@@ -195,10 +195,7 @@ impl Middleware for OrderTraceMiddleware {
         // Under an order context OrderSpanProcessor stamps `order.id`; set it here only
         // when the order came in the request's extensions, so it is never set twice.
         if let Some(order) = order.as_ref().filter(|_| parent.order().is_none()) {
-            attributes.push(KeyValue::new(
-                ORDER_ID,
-                order.order_id().as_str().to_owned(),
-            ));
+            attributes.push(KeyValue::new(ORDER_ID, order.order_id().to_value()));
         }
         let mut metric_attributes = vec![
             KeyValue::new(semconv::HTTP_REQUEST_METHOD, method),

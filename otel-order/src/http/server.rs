@@ -225,10 +225,7 @@ where
             ));
         }
         if let Some(order) = &order {
-            attributes.push(KeyValue::new(
-                ORDER_ID,
-                order.order_id().as_str().to_owned(),
-            ));
+            attributes.push(KeyValue::new(ORDER_ID, order.order_id().to_value()));
             if let Some(status) = order.status() {
                 attributes.push(KeyValue::new(ORDER_STATUS, status.as_str()));
             }

@@ -202,10 +202,7 @@ impl<T: Tracer> StatusRecorder<T> {
         };
 
         let mut attributes = Vec::with_capacity(7);
-        attributes.push(KeyValue::new(
-            ORDER_ID,
-            order.order_id().as_str().to_owned(),
-        ));
+        attributes.push(KeyValue::new(ORDER_ID, order.order_id().to_value()));
         if let Some(from) = from {
             attributes.push(KeyValue::new(ORDER_STATUS, from.as_str()));
         }
@@ -286,10 +283,7 @@ impl<T: Tracer> StatusRecorder<T> {
     ) {
         let now = self.clock.now();
         let mut attributes = Vec::with_capacity(3);
-        attributes.push(KeyValue::new(
-            ORDER_ID,
-            order.order_id().as_str().to_owned(),
-        ));
+        attributes.push(KeyValue::new(ORDER_ID, order.order_id().to_value()));
         if let Some(status) = order.status() {
             attributes.push(KeyValue::new(ORDER_STATUS, status.as_str()));
         }
