@@ -119,3 +119,8 @@ pub use value::ValueRedaction;
 
 pub use opentelemetry;
 pub use opentelemetry_sdk;
+
+/// The README's examples, compiled and run as doctests so they cannot rot.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
