@@ -47,6 +47,8 @@ struct Store {
     /// Every accepted export request as protobuf bytes (re-encoded for gRPC, as
     /// received for HTTP): what went over the wire.
     raw: Mutex<Vec<Vec<u8>>>,
+    /// Request headers (gRPC metadata) of every accepted export, for auth checks.
+    headers: Mutex<Vec<Vec<(String, String)>>>,
     arrived: Notify,
 }
 
@@ -57,6 +59,21 @@ impl Store {
             2 => Mode::Hang,
             _ => Mode::Healthy,
         }
+    }
+
+    fn record_headers(&self, metadata: &tonic::metadata::MetadataMap) {
+        let headers = metadata
+            .clone()
+            .into_headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        self.headers.lock().unwrap().push(headers);
     }
 
     fn push_traces(&self, request: ExportTraceServiceRequest, raw: Vec<u8>) {
@@ -91,8 +108,23 @@ impl Drop for OtlpReceiver {
 }
 
 fn serve_grpc(store: Arc<Store>, listener: TcpListener) -> tokio::task::JoinHandle<()> {
+    serve_grpc_with(store, listener, None)
+}
+
+fn serve_grpc_with(
+    store: Arc<Store>,
+    listener: TcpListener,
+    tls: Option<tonic::transport::ServerTlsConfig>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let _ = tonic::transport::Server::builder()
+        let mut builder = tonic::transport::Server::builder();
+        if let Some(tls) = tls {
+            builder = match builder.tls_config(tls) {
+                Ok(builder) => builder,
+                Err(_) => return,
+            };
+        }
+        let _ = builder
             .add_service(TraceServiceServer::new(GrpcTraces(store.clone())))
             .add_service(MetricsServiceServer::new(GrpcMetrics(store)))
             .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener))
@@ -103,13 +135,32 @@ fn serve_grpc(store: Arc<Store>, listener: TcpListener) -> tokio::task::JoinHand
 impl OtlpReceiver {
     /// Bind both listeners on free loopback ports and start serving.
     pub async fn start() -> OtlpReceiver {
+        Self::start_with(None).await
+    }
+
+    /// Like [`start`](Self::start), but the gRPC listener speaks TLS with the given
+    /// certificate chain and key (PEM): for testing exporters against a private CA.
+    pub async fn start_tls(cert_pem: &str, key_pem: &str) -> OtlpReceiver {
+        let identity = tonic::transport::Identity::from_pem(cert_pem, key_pem);
+        Self::start_with(Some(
+            tonic::transport::ServerTlsConfig::new().identity(identity),
+        ))
+        .await
+    }
+
+    /// Request headers of every accepted gRPC trace export, in arrival order.
+    pub fn grpc_headers(&self) -> Vec<Vec<(String, String)>> {
+        self.store.headers.lock().unwrap().clone()
+    }
+
+    async fn start_with(tls: Option<tonic::transport::ServerTlsConfig>) -> OtlpReceiver {
         let store = Arc::new(Store::default());
         let grpc = TcpListener::bind("127.0.0.1:0").await.expect("bind gRPC");
         let http = TcpListener::bind("127.0.0.1:0").await.expect("bind HTTP");
         let grpc_addr = grpc.local_addr().expect("gRPC addr");
         let http_addr = http.local_addr().expect("HTTP addr");
 
-        let grpc_task = serve_grpc(store.clone(), grpc);
+        let grpc_task = serve_grpc_with(store.clone(), grpc, tls);
         let http_task = tokio::spawn({
             let app = axum::Router::new()
                 .route("/v1/traces", post(http_traces))
@@ -312,6 +363,7 @@ impl TraceService for GrpcTraces {
                 "receiver switched to unavailable",
             ));
         }
+        self.0.record_headers(request.metadata());
         let request = request.into_inner();
         let raw = request.encode_to_vec();
         self.0.push_traces(request, raw);
