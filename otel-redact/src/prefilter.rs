@@ -88,6 +88,14 @@ const CHUNK: usize = 16;
 /// `@`, `=`/`:` or Cyrillic go through [`scan_bytes`].
 pub(crate) fn scan(text: &[u8]) -> Hints {
     let mut h = Hints::default();
+    if text.len() < CHUNK {
+        // Short values (most attribute values): one OR over the classes decides
+        // whether the state machine is needed at all.
+        let classes = text.iter().fold(0u8, |acc, &b| acc | CLASS[usize::from(b)]);
+        if classes & !SEP == 0 {
+            return h;
+        }
+    }
     let mut state = Cluster::default();
     let mut chunks = text.chunks_exact(CHUNK);
     let mut offset = 0;
