@@ -33,7 +33,8 @@ use crate::names::HEADER_TRACEPARENT;
 /// room for foreign propagators while keeping hostile values out.
 pub const MAX_HEADER_VALUE_LEN: usize = 4 * 1024;
 
-/// Writes propagator fields into a [`FieldTable`] as `LongString` values.
+/// Writes propagator fields into a [`FieldTable`] as `LongString` values (empty
+/// values are not written).
 #[derive(Debug)]
 pub struct FieldTableInjector<'a> {
     headers: &'a mut FieldTable,
@@ -49,6 +50,11 @@ impl<'a> FieldTableInjector<'a> {
 
 impl Injector for FieldTableInjector<'_> {
     fn set(&mut self, key: &str, value: String) {
+        // An empty value carries nothing (W3C allows omitting an empty
+        // `tracestate`), so it costs no bytes on every message.
+        if value.is_empty() {
+            return;
+        }
         // A key longer than 255 bytes cannot be an AMQP field name; no propagator
         // produces one, and panicking (ShortString::from) is not an option.
         if let Ok(key) = ShortString::try_new(key) {
@@ -104,7 +110,11 @@ impl Extractor for FieldTableExtractor<'_> {
     }
 
     fn keys(&self) -> Vec<&str> {
-        self.headers.inner().keys().map(ShortString::as_str).collect()
+        self.headers
+            .inner()
+            .keys()
+            .map(ShortString::as_str)
+            .collect()
     }
 }
 
@@ -154,6 +164,13 @@ mod tests {
     }
 
     #[test]
+    fn empty_values_are_not_written() {
+        let mut t = FieldTable::default();
+        FieldTableInjector::new(&mut t).set("tracestate", String::new());
+        assert!(t.inner().is_empty());
+    }
+
+    #[test]
     fn over_long_key_is_skipped_not_panicking() {
         let mut t = FieldTable::default();
         FieldTableInjector::new(&mut t).set(&"k".repeat(300), "v".into());
@@ -165,7 +182,10 @@ mod tests {
         let t = table(vec![
             ("a", AMQPValue::LongString("one".into())),
             ("b", AMQPValue::ShortString("two".into())),
-            ("c", AMQPValue::ByteArray(ByteArray::from(b"three".to_vec()))),
+            (
+                "c",
+                AMQPValue::ByteArray(ByteArray::from(b"three".to_vec())),
+            ),
         ]);
         let e = FieldTableExtractor::new(&t);
         assert_eq!(
@@ -189,16 +209,24 @@ mod tests {
             ),
             ("arr", AMQPValue::FieldArray(FieldArray::from(vec![]))),
             ("tbl", AMQPValue::FieldTable(FieldTable::default())),
-            ("bad", AMQPValue::ByteArray(ByteArray::from(vec![0xff, 0xfe]))),
+            (
+                "bad",
+                AMQPValue::ByteArray(ByteArray::from(vec![0xff, 0xfe])),
+            ),
             (
                 "long",
                 AMQPValue::LongString("x".repeat(MAX_HEADER_VALUE_LEN + 1).into()),
             ),
         ]);
         let e = FieldTableExtractor::new(&t);
-        for k in ["int", "bool", "void", "dec", "arr", "tbl", "bad", "long", "none"] {
+        for k in [
+            "int", "bool", "void", "dec", "arr", "tbl", "bad", "long", "none",
+        ] {
             assert_eq!(e.get(k), None, "{k}");
         }
-        assert_eq!(e.with_max_len(usize::MAX).get("long").map(str::len), Some(4097));
+        assert_eq!(
+            e.with_max_len(usize::MAX).get("long").map(str::len),
+            Some(4097)
+        );
     }
 }

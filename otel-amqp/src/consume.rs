@@ -28,7 +28,7 @@
 //! configured, routing key, delivery tag, message id, body size, the exchange, the
 //! redelivered flag, the time spent in the queue (from the publish-time header,
 //! else the AMQP `timestamp` property), the last `x-death` (count, reason, queue),
-//! and the order id and status from the order headers.
+//! and the order id and status from the order header.
 //!
 //! ## Handler spans
 //!
@@ -41,6 +41,7 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 use std::time::{Instant, SystemTime};
@@ -52,7 +53,7 @@ use lapin::types::FieldTable;
 use lapin::Consumer;
 use opentelemetry::context::{FutureExt, WithContext};
 use opentelemetry::trace::{Link, SpanKind, Status, TraceContextExt, Tracer};
-use opentelemetry::{Context, ContextGuard, KeyValue};
+use opentelemetry::{Context, ContextGuard, KeyValue, Value};
 use otel_order::{OrderContext, OrderContextExt};
 
 use crate::carrier::{value_as_str, FieldTableExtractor};
@@ -117,10 +118,16 @@ pub struct DeliveryTracer {
 struct Shared {
     telemetry: AmqpTelemetry,
     config: ConsumerConfig,
+    /// `process {queue}`
+    span_name: String,
+    /// The consumer group, shared by every span's attribute.
+    group: Option<Value>,
     /// system, operation name, destination (queue)[, consumer group]
     consumed_attributes: Vec<KeyValue>,
     /// destination (queue)
     queue_attributes: [KeyValue; 1],
+    /// This queue's in-flight count (shared with other consumers of the queue).
+    in_flight: Arc<AtomicI64>,
 }
 
 impl fmt::Debug for DeliveryTracer {
@@ -142,9 +149,17 @@ impl DeliveryTracer {
         if let Some(group) = &config.consumer_group {
             consumed_attributes.push(KeyValue::new(MESSAGING_CONSUMER_GROUP_NAME, group.clone()));
         }
-        let queue_attributes = [KeyValue::new(MESSAGING_DESTINATION_NAME, config.queue.clone())];
+        let queue_value = Value::from(Arc::<str>::from(config.queue.as_str()));
+        let queue_attributes = [KeyValue::new(MESSAGING_DESTINATION_NAME, queue_value)];
+        let group = config
+            .consumer_group
+            .as_deref()
+            .map(|g| Value::from(Arc::<str>::from(g)));
         DeliveryTracer {
             shared: Arc::new(Shared {
+                span_name: span_name(OPERATION_NAME_PROCESS, &config.queue).into_owned(),
+                in_flight: telemetry.inner.metrics.in_flight.counter(&config.queue),
+                group,
                 telemetry,
                 config,
                 consumed_attributes,
@@ -186,15 +201,15 @@ impl DeliveryTracer {
             KeyValue::new(MESSAGING_OPERATION_TYPE, OPERATION_TYPE_PROCESS),
             KeyValue::new(MESSAGING_OPERATION_NAME, OPERATION_NAME_PROCESS),
             shared.queue_attributes[0].clone(),
-            KeyValue::new(MESSAGING_RABBITMQ_MESSAGE_DELIVERY_TAG, delivery.delivery_tag as i64),
+            KeyValue::new(
+                MESSAGING_RABBITMQ_MESSAGE_DELIVERY_TAG,
+                delivery.delivery_tag as i64,
+            ),
             KeyValue::new(ATTR_REDELIVERED, delivery.redelivered),
             KeyValue::new(MESSAGING_MESSAGE_BODY_SIZE, delivery.data.len() as i64),
-            KeyValue::new(
-                ATTR_EXCHANGE,
-                exchange_name(delivery.exchange.as_str()).to_owned(),
-            ),
+            KeyValue::new(ATTR_EXCHANGE, exchange_value(delivery.exchange.as_str())),
         ]);
-        if let Some(group) = &shared.config.consumer_group {
+        if let Some(group) = &shared.group {
             attributes.push(KeyValue::new(MESSAGING_CONSUMER_GROUP_NAME, group.clone()));
         }
         if !delivery.routing_key.as_str().is_empty() {
@@ -218,7 +233,10 @@ impl DeliveryTracer {
                 order.order_id().as_str().to_owned(),
             ));
             if let Some(status) = order.status() {
-                attributes.push(KeyValue::new(otel_order::names::ORDER_STATUS, status.as_str()));
+                attributes.push(KeyValue::new(
+                    otel_order::names::ORDER_STATUS,
+                    status.as_str(),
+                ));
             }
         }
         if let Some((wait, source)) = queue_wait(headers, &delivery, now) {
@@ -246,11 +264,12 @@ impl DeliveryTracer {
 
         let mut builder = inner
             .tracer
-            .span_builder(span_name(OPERATION_NAME_PROCESS, &shared.config.queue))
+            .span_builder(shared.span_name.clone())
             .with_kind(SpanKind::Consumer)
             .with_start_time(now)
             .with_attributes(attributes);
-        if matches!(relation, ProducerRelation::Link | ProducerRelation::Both) && remote.is_valid() {
+        if matches!(relation, ProducerRelation::Link | ProducerRelation::Both) && remote.is_valid()
+        {
             builder = builder.with_links(vec![Link::new(
                 remote,
                 vec![KeyValue::new(ATTR_LINK_KIND, "creation")],
@@ -261,7 +280,7 @@ impl DeliveryTracer {
         let cx = parent.with_span(span);
 
         metrics.consumed.add(1, &shared.consumed_attributes);
-        metrics.in_flight.add(1, &shared.queue_attributes);
+        shared.in_flight.fetch_add(1, Ordering::Relaxed);
         if delivery.redelivered {
             metrics.redeliveries.add(1, &shared.queue_attributes);
         }
@@ -277,11 +296,11 @@ impl DeliveryTracer {
     }
 }
 
-fn exchange_name(exchange: &str) -> &str {
+fn exchange_value(exchange: &str) -> Value {
     if exchange.is_empty() {
-        DEFAULT_EXCHANGE
+        Value::from(DEFAULT_EXCHANGE)
     } else {
-        exchange
+        Value::from(exchange.to_owned())
     }
 }
 
@@ -514,12 +533,14 @@ impl TracedDelivery {
             KeyValue::new(ATTR_SETTLE_REQUEUE, requeue),
             KeyValue::new(ATTR_SETTLE_MULTIPLE, multiple),
         ];
-        span.set_attributes(settle.iter().cloned());
-        if how == "dropped" {
-            span.add_event(EVENT_DROPPED_UNSETTLED, Vec::new());
+        span.set_attributes(settle);
+        // The event marks when the settle happened; its details are the attributes.
+        let event = if how == "dropped" {
+            EVENT_DROPPED_UNSETTLED
         } else {
-            span.add_event(EVENT_SETTLE, settle.to_vec());
-        }
+            EVENT_SETTLE
+        };
+        span.add_event(event, Vec::new());
         if let Some(error) = error {
             span.set_attribute(KeyValue::new(ERROR_TYPE, "settle_failed"));
             span.set_status(Status::error(error));
@@ -528,7 +549,7 @@ impl TracedDelivery {
         span.end();
 
         let metrics = &self.shared.telemetry.inner.metrics;
-        metrics.in_flight.add(-1, &self.shared.queue_attributes);
+        self.shared.in_flight.fetch_sub(1, Ordering::Relaxed);
         let elapsed = self.started.elapsed().as_secs_f64();
         if self.failed {
             let mut attributes = self.shared.consumed_attributes.clone();

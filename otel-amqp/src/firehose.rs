@@ -69,7 +69,10 @@ impl Firehose {
     /// let firehose = otel_amqp::Firehose::start(connection, telemetry).await?;
     /// # drop(firehose); Ok(()) }
     /// ```
-    pub async fn start(connection: &Connection, telemetry: AmqpTelemetry) -> Result<Firehose, Error> {
+    pub async fn start(
+        connection: &Connection,
+        telemetry: AmqpTelemetry,
+    ) -> Result<Firehose, Error> {
         let runtime = tokio::runtime::Handle::try_current()
             .map_err(|_| Error::NoRuntime("the firehose consumer"))?;
         let channel = connection.create_channel().await?;

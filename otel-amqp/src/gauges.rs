@@ -80,7 +80,11 @@ impl std::fmt::Debug for QueueGauges {
         f.debug_struct("QueueGauges")
             .field(
                 "queues",
-                &self.slots.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
+                &self
+                    .slots
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>(),
             )
             .finish_non_exhaustive()
     }
@@ -191,7 +195,9 @@ async fn refresh(connection: &Connection, channel: &mut Channel, slots: &[Slot])
                 Ok(fresh) => *channel = fresh,
                 Err(_) => {
                     // Connection gone: nothing is known until it comes back.
-                    slots.iter().for_each(|s| s.known.store(false, Ordering::Release));
+                    slots
+                        .iter()
+                        .for_each(|s| s.known.store(false, Ordering::Release));
                     return;
                 }
             }

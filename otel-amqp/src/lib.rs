@@ -7,7 +7,7 @@
 //! span (kind PRODUCER), the broker (optionally, from its [firehose](Firehose)), and
 //! the consumer's **process** span (kind CONSUMER), under which the handler's own
 //! spans nest. The producer writes its context into the message headers (W3C
-//! `traceparent`, the `ordertrace-*` order headers, and a publish timestamp); the
+//! `traceparent`, the `ordertrace-order` header, and a publish timestamp); the
 //! consumer reads it back, so one trace and one order id run from the Shop to the
 //! MES and back.
 //!
@@ -91,7 +91,9 @@ pub mod publish;
 pub mod telemetry;
 
 pub use carrier::{FieldTableExtractor, FieldTableInjector, RepublishPolicy};
-pub use consume::{ConsumerConfig, DeliveryTracer, ProducerRelation, TracedConsumer, TracedDelivery};
+pub use consume::{
+    ConsumerConfig, DeliveryTracer, ProducerRelation, TracedConsumer, TracedDelivery,
+};
 pub use dead_letter::XDeath;
 pub use error::{Error, PublishError};
 pub use firehose::Firehose;
@@ -105,3 +107,8 @@ pub use lapin;
 pub use opentelemetry;
 /// The order-context crate whose propagator is used by default.
 pub use otel_order;
+
+/// The README's examples compile as doctests, so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -79,12 +79,11 @@ pub const ATTR_NODE: &str = "rabbitmq.node";
 /// Link attribute: why the span links to another (`creation`, `previous_publish`).
 pub const ATTR_LINK_KIND: &str = "rabbitmq.link.kind";
 
-/// Span event: the delivery was settled (attributes [`ATTR_SETTLE`] ...).
+/// Span event: when the delivery was settled (how: [`ATTR_SETTLE`] and the other
+/// settle attributes on the span).
 pub const EVENT_SETTLE: &str = "settle";
 /// Span event: the delivery wrapper was dropped without an ack, nack or reject.
 pub const EVENT_DROPPED_UNSETTLED: &str = "dropped unsettled";
-/// Span event: the broker confirmed the publish.
-pub const EVENT_CONFIRMED: &str = "confirmed by broker";
 /// Error description on publish spans the broker did not accept.
 pub const ERROR_NOT_ACCEPTED: &str = "message not accepted by broker";
 

@@ -8,7 +8,7 @@
 //! confirm resolves (or the `TracedConfirm` is dropped unresolved).
 //!
 //! What is written into the headers: the propagator's fields (W3C `traceparent` /
-//! `tracestate` and the `ordertrace-*` order headers by default) and
+//! `tracestate` and the `ordertrace-order` header by default) and
 //! [`HEADER_PUBLISHED_AT`] (Unix ms), from which consumers compute the time in the
 //! queue. The AMQP `timestamp` property (seconds) is set too when the caller left it
 //! empty. The caller's own headers are kept.
@@ -38,7 +38,7 @@ use lapin::types::{AMQPValue, ShortString};
 use lapin::{BasicProperties, Channel, Confirmation, PublisherConfirm};
 use opentelemetry::global::BoxedSpan;
 use opentelemetry::trace::{Link, Span, SpanKind, Status, TraceContextExt, Tracer};
-use opentelemetry::{Context, KeyValue};
+use opentelemetry::{Context, KeyValue, Value};
 use otel_order::OrderContextExt;
 
 use crate::carrier::{has_traceparent, FieldTableExtractor, FieldTableInjector, RepublishPolicy};
@@ -76,6 +76,15 @@ pub(crate) fn exchange_destination(exchange: &str) -> &str {
         DEFAULT_EXCHANGE
     } else {
         exchange
+    }
+}
+
+/// The destination as an attribute value; the default exchange's is static.
+fn destination_value(destination: &str) -> Value {
+    if destination == DEFAULT_EXCHANGE {
+        Value::from(DEFAULT_EXCHANGE)
+    } else {
+        Value::from(destination.to_owned())
     }
 }
 
@@ -134,6 +143,7 @@ impl TracedChannel {
     ) -> Result<TracedConfirm, PublishError> {
         let inner = &self.telemetry.inner;
         let destination = exchange_destination(exchange.as_str());
+        let destination_value = destination_value(destination);
         let mut headers = properties.headers().clone().unwrap_or_default();
         let already_traced = has_traceparent(&headers);
 
@@ -142,7 +152,7 @@ impl TracedChannel {
             KeyValue::new(MESSAGING_SYSTEM, SYSTEM_RABBITMQ),
             KeyValue::new(MESSAGING_OPERATION_TYPE, OPERATION_TYPE_SEND),
             KeyValue::new(MESSAGING_OPERATION_NAME, OPERATION_NAME_PUBLISH),
-            KeyValue::new(MESSAGING_DESTINATION_NAME, destination.to_owned()),
+            KeyValue::new(MESSAGING_DESTINATION_NAME, destination_value.clone()),
             KeyValue::new(MESSAGING_MESSAGE_BODY_SIZE, payload.len() as i64),
         ]);
         if !routing_key.as_str().is_empty() {
@@ -166,7 +176,10 @@ impl TracedChannel {
                 order.order_id().as_str().to_owned(),
             ));
             if let Some(status) = order.status() {
-                attributes.push(KeyValue::new(otel_order::names::ORDER_STATUS, status.as_str()));
+                attributes.push(KeyValue::new(
+                    otel_order::names::ORDER_STATUS,
+                    status.as_str(),
+                ));
             }
         }
         attributes.extend(inner.server.iter().cloned());
@@ -213,7 +226,7 @@ impl TracedChannel {
         let metric_attributes = [
             KeyValue::new(MESSAGING_SYSTEM, SYSTEM_RABBITMQ),
             KeyValue::new(MESSAGING_OPERATION_NAME, OPERATION_NAME_PUBLISH),
-            KeyValue::new(MESSAGING_DESTINATION_NAME, destination.to_owned()),
+            KeyValue::new(MESSAGING_DESTINATION_NAME, destination_value),
         ];
         let mut confirm = TracedConfirm {
             confirm: None,
@@ -224,13 +237,7 @@ impl TracedChannel {
         };
         match self
             .channel
-            .basic_publish(
-                exchange,
-                routing_key,
-                options,
-                payload,
-                properties,
-            )
+            .basic_publish(exchange, routing_key, options, payload, properties)
             .await
         {
             Ok(publisher_confirm) => {
@@ -247,6 +254,9 @@ impl TracedChannel {
 }
 
 pub(crate) fn span_name(operation: &'static str, destination: &str) -> Cow<'static, str> {
+    if operation == OPERATION_NAME_PUBLISH && destination == DEFAULT_EXCHANGE {
+        return Cow::Borrowed("publish amq.default");
+    }
     let mut name = String::with_capacity(operation.len() + 1 + destination.len());
     name.push_str(operation);
     name.push(' ');
@@ -289,9 +299,6 @@ impl TracedConfirm {
         metrics.sent.add(1, &self.metric_attributes);
         self.span
             .set_attribute(KeyValue::new(ATTR_CONFIRM, outcome));
-        if outcome == "ack" {
-            self.span.add_event(EVENT_CONFIRMED, Vec::new());
-        }
         self.finish();
     }
 
@@ -306,7 +313,8 @@ impl TracedConfirm {
         ];
         metrics.sent.add(1, &attributes);
         metrics.publish_failures.add(1, &attributes);
-        self.span.set_attribute(KeyValue::new(ERROR_TYPE, error_type));
+        self.span
+            .set_attribute(KeyValue::new(ERROR_TYPE, error_type));
         self.span.set_attribute(KeyValue::new(
             ATTR_CONFIRM,
             match error {

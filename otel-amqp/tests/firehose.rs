@@ -49,7 +49,9 @@ async fn message_to_an_exchange_without_binding_shows_as_routed_nowhere_in_its_t
         .await
         .expect("firehose");
 
-    let exchange = broker.exchange(&unique("unbound"), ExchangeKind::Direct).await;
+    let exchange = broker
+        .exchange(&unique("unbound"), ExchangeKind::Direct)
+        .await;
     let queue = broker.queue(&unique("routed"), FieldTable::default()).await;
     let publisher = broker.traced_channel(&telemetry).await;
     // Not mandatory: the broker accepts and silently drops it.
@@ -93,8 +95,12 @@ async fn message_to_an_exchange_without_binding_shows_as_routed_nowhere_in_its_t
     let spans = loop {
         otel.flush().await;
         let spans = otel.amqp_spans(6).await;
-        let complete = spans.iter().any(|s| s.span.name == format!("broker deliver {queue}"))
-            && spans.iter().any(|s| s.span.name == format!("broker publish {exchange}"));
+        let complete = spans
+            .iter()
+            .any(|s| s.span.name == format!("broker deliver {queue}"))
+            && spans
+                .iter()
+                .any(|s| s.span.name == format!("broker publish {exchange}"));
         if complete || tokio::time::Instant::now() > deadline {
             break spans;
         }

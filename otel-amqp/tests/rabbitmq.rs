@@ -15,7 +15,10 @@ use lapin::{BasicProperties, ExchangeKind};
 use opentelemetry::trace::{Tracer, TracerProvider as _};
 use opentelemetry::Context;
 use otel_amqp::names::*;
-use otel_amqp::{AmqpTelemetry, ConsumerConfig, ProducerRelation, PublishError, QueueGauges, RepublishPolicy};
+use otel_amqp::{
+    AmqpTelemetry, ConsumerConfig, ProducerRelation, PublishError, QueueGauges, RepublishPolicy,
+};
+use otel_order::names::HEADER_ORDER;
 use otel_order::{OrderContext, OrderContextExt, OrderId, OrderStatus};
 use otlp_receiver::proto::trace::v1::span::SpanKind;
 use otlp_receiver::proto::trace::v1::status::StatusCode;
@@ -51,7 +54,9 @@ async fn publish_and_consume_form_one_trace_with_order_id_and_nested_handler_spa
     let otel = Otel::start().await;
     let telemetry = otel.telemetry();
     let mut broker = Broker::connect().await;
-    let queue = broker.queue(&unique("one-trace"), FieldTable::default()).await;
+    let queue = broker
+        .queue(&unique("one-trace"), FieldTable::default())
+        .await;
     let publisher = broker.traced_channel(&telemetry).await;
     publish(&publisher, &order_cx("ORD-2026-000123"), &queue).await;
 
@@ -98,12 +103,21 @@ async fn publish_and_consume_form_one_trace_with_order_id_and_nested_handler_spa
         );
     }
     assert_eq!(publish.attr_str(MESSAGING_OPERATION_TYPE), Some("send"));
-    assert_eq!(publish.attr_str(MESSAGING_DESTINATION_NAME), Some("amq.default"));
+    assert_eq!(
+        publish.attr_str(MESSAGING_DESTINATION_NAME),
+        Some("amq.default")
+    );
     assert_eq!(publish.attr_str(ATTR_CONFIRM), Some("ack"));
     assert_eq!(process.attr_str(MESSAGING_OPERATION_TYPE), Some("process"));
-    assert_eq!(process.attr_str(MESSAGING_DESTINATION_NAME), Some(queue.as_str()));
+    assert_eq!(
+        process.attr_str(MESSAGING_DESTINATION_NAME),
+        Some(queue.as_str())
+    );
     assert_eq!(process.attr_str(MESSAGING_CONSUMER_GROUP_NAME), Some("crm"));
-    assert_eq!(process.attr_i64(MESSAGING_RABBITMQ_MESSAGE_DELIVERY_TAG), Some(1));
+    assert_eq!(
+        process.attr_i64(MESSAGING_RABBITMQ_MESSAGE_DELIVERY_TAG),
+        Some(1)
+    );
     assert_eq!(process.attr_i64(MESSAGING_MESSAGE_BODY_SIZE), Some(11));
     assert_eq!(attr_bool(process, ATTR_REDELIVERED), Some(false));
     assert_eq!(process.attr_str(ATTR_SETTLE), Some("ack"));
@@ -127,7 +141,9 @@ async fn link_relation_roots_a_new_trace_that_links_to_the_producer() {
     let otel = Otel::start().await;
     let telemetry = otel.telemetry();
     let mut broker = Broker::connect().await;
-    let queue = broker.queue(&unique("link-only"), FieldTable::default()).await;
+    let queue = broker
+        .queue(&unique("link-only"), FieldTable::default())
+        .await;
     let publisher = broker.traced_channel(&telemetry).await;
     publish(&publisher, &order_cx("ORD-7"), &queue).await;
 
@@ -152,7 +168,9 @@ async fn nack_with_requeue_is_redelivered_and_stays_in_the_original_trace() {
     let otel = Otel::start().await;
     let telemetry = otel.telemetry();
     let mut broker = Broker::connect().await;
-    let queue = broker.queue(&unique("requeue"), FieldTable::default()).await;
+    let queue = broker
+        .queue(&unique("requeue"), FieldTable::default())
+        .await;
     let publisher = broker.traced_channel(&telemetry).await;
     publish(&publisher, &order_cx("ORD-8"), &queue).await;
 
@@ -289,7 +307,9 @@ async fn rejected_message_reaches_the_dead_letter_queue_with_x_death_in_the_same
         .traced_consumer(&telemetry, ConsumerConfig::new(&dlq), &dlq)
         .await;
     let dead = next_delivery(&mut dlq_consumer).await;
-    let death = dead.x_death().expect("x-death on the dead-lettered message");
+    let death = dead
+        .x_death()
+        .expect("x-death on the dead-lettered message");
     assert_eq!(death.count, 1);
     dead.ack(BasicAckOptions::default()).await.unwrap();
     drop(gauges);
@@ -377,7 +397,10 @@ async fn publish_refused_by_a_full_queue_is_a_span_error_and_counted() {
     assert_eq!(
         number_point(
             &failures,
-            &[(MESSAGING_DESTINATION_NAME, "amq.default"), (ERROR_TYPE, "nack")]
+            &[
+                (MESSAGING_DESTINATION_NAME, "amq.default"),
+                (ERROR_TYPE, "nack")
+            ]
         ),
         Some(1.0)
     );
@@ -389,7 +412,9 @@ async fn unroutable_mandatory_publish_is_returned_as_an_error() {
     let otel = Otel::start().await;
     let telemetry = otel.telemetry();
     let mut broker = Broker::connect().await;
-    let exchange = broker.exchange(&unique("nobinding"), ExchangeKind::Direct).await;
+    let exchange = broker
+        .exchange(&unique("nobinding"), ExchangeKind::Direct)
+        .await;
     let publisher = broker.traced_channel(&telemetry).await;
     let result = publisher
         .basic_publish(
@@ -429,7 +454,9 @@ async fn trace_headers_as_byte_arrays_and_long_strings_with_foreign_headers_extr
     let otel = Otel::start().await;
     let telemetry = otel.telemetry();
     let mut broker = Broker::connect().await;
-    let queue = broker.queue(&unique("interop"), FieldTable::default()).await;
+    let queue = broker
+        .queue(&unique("interop"), FieldTable::default())
+        .await;
     // Written the way the Java / Go clients write strings (byte arrays), and the
     // way most others do (long strings), next to headers this crate knows nothing of.
     let span_ids = ["1111111111111111", "2222222222222222"];
@@ -440,7 +467,7 @@ async fn trace_headers_as_byte_arrays_and_long_strings_with_foreign_headers_extr
         };
         let mut headers = FieldTable::default();
         headers.insert("traceparent".into(), text(traceparent(span_id)));
-        headers.insert("ordertrace-order-id".into(), text(format!("ORD-{i}")));
+        headers.insert(HEADER_ORDER.into(), text(format!("id=ORD-{i}")));
         headers.insert("__TypeId__".into(), text("com.shop.OrderSubmitted".into()));
         headers.insert("x-retries".into(), AMQPValue::LongInt(3));
         let mut nested = FieldTable::default();
@@ -472,7 +499,10 @@ async fn trace_headers_as_byte_arrays_and_long_strings_with_foreign_headers_extr
         );
         // The user's headers reach the handler untouched.
         let headers = delivery.properties.headers().clone().unwrap();
-        assert_eq!(headers.inner().get("x-retries"), Some(&AMQPValue::LongInt(3)));
+        assert_eq!(
+            headers.inner().get("x-retries"),
+            Some(&AMQPValue::LongInt(3))
+        );
         delivery.ack(BasicAckOptions::default()).await.unwrap();
     }
 
@@ -484,10 +514,11 @@ async fn trace_headers_as_byte_arrays_and_long_strings_with_foreign_headers_extr
         AMQPValue::ShortString(traceparent("3333333333333333").into()),
     );
     headers.insert(
-        "ordertrace-order-id".into(),
-        AMQPValue::ShortString("ORD-2".into()),
+        HEADER_ORDER.into(),
+        AMQPValue::ShortString("id=ORD-2;status=SUBMITTED".into()),
     );
-    let mut local = lapin::message::Delivery::mock(1, "".into(), queue.as_str().into(), false, Vec::new());
+    let mut local =
+        lapin::message::Delivery::mock(1, "".into(), queue.as_str().into(), false, Vec::new());
     local.properties = BasicProperties::default().with_headers(headers);
     let traced = consumer.delivery_tracer().trace(local);
     assert_eq!(traced.order().map(|o| o.order_id().as_str()), Some("ORD-2"));
@@ -525,7 +556,10 @@ fn garbage_values() -> Vec<AMQPValue> {
         AMQPValue::LongLongInt(i64::MIN),
         AMQPValue::Float(1.5),
         AMQPValue::Double(1e300),
-        AMQPValue::DecimalValue(DecimalValue { scale: 2, value: 12345 }),
+        AMQPValue::DecimalValue(DecimalValue {
+            scale: 2,
+            value: 12345,
+        }),
         AMQPValue::FieldArray(FieldArray::from(vec![AMQPValue::LongString(
             traceparent(SPAN_ID).into(),
         )])),
@@ -546,15 +580,16 @@ async fn garbage_header_values_of_every_type_extract_to_no_context() {
     let otel = Otel::start().await;
     let telemetry = otel.telemetry();
     let mut broker = Broker::connect().await;
-    let queue = broker.queue(&unique("garbage"), FieldTable::default()).await;
+    let queue = broker
+        .queue(&unique("garbage"), FieldTable::default())
+        .await;
     let values = garbage_values();
     for value in &values {
         let mut headers = FieldTable::default();
         for key in [
             "traceparent",
             "tracestate",
-            "ordertrace-order-id",
-            "ordertrace-order-status",
+            HEADER_ORDER,
             HEADER_PUBLISHED_AT,
             HEADER_X_DEATH,
         ] {
@@ -594,7 +629,11 @@ async fn garbage_header_values_of_every_type_extract_to_no_context() {
         assert!(span.attr_str("order.id").is_none());
         trace_ids.insert(span.trace_id());
     }
-    assert_eq!(trace_ids.len(), values.len(), "each garbage message roots its own trace");
+    assert_eq!(
+        trace_ids.len(),
+        values.len(),
+        "each garbage message roots its own trace"
+    );
     broker.cleanup().await;
 }
 
@@ -635,7 +674,9 @@ async fn dropped_delivery_ends_its_span_and_leaves_nothing_in_flight() {
     let otel = Otel::start().await;
     let telemetry = otel.telemetry();
     let mut broker = Broker::connect().await;
-    let queue = broker.queue(&unique("dropped"), FieldTable::default()).await;
+    let queue = broker
+        .queue(&unique("dropped"), FieldTable::default())
+        .await;
     let publisher = broker.traced_channel(&telemetry).await;
     for _ in 0..3 {
         publish(&publisher, &order_cx("ORD-13"), &queue).await;
@@ -685,7 +726,9 @@ async fn dropped_delivery_ends_its_span_and_leaves_nothing_in_flight() {
 async fn republish_policy_links_or_keeps_an_existing_trace_context() {
     let otel = Otel::start().await;
     let mut broker = Broker::connect().await;
-    let queue = broker.queue(&unique("republish"), FieldTable::default()).await;
+    let queue = broker
+        .queue(&unique("republish"), FieldTable::default())
+        .await;
     let mut headers = FieldTable::default();
     headers.insert(
         "traceparent".into(),
@@ -745,7 +788,9 @@ async fn republish_policy_links_or_keeps_an_existing_trace_context() {
         .filter(|s| s.span.name == format!("process {queue}"))
         .collect();
     assert!(
-        processes.iter().any(|p| p.parent_span_id() == linked.span_id()),
+        processes
+            .iter()
+            .any(|p| p.parent_span_id() == linked.span_id()),
         "Link: the consumer continues the new publish"
     );
     assert!(

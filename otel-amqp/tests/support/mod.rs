@@ -65,7 +65,9 @@ impl Otel {
             .with_endpoint(receiver.grpc_endpoint())
             .build()
             .expect("metric exporter");
-        let resource = Resource::builder().with_service_name("otel-amqp-test").build();
+        let resource = Resource::builder()
+            .with_service_name("otel-amqp-test")
+            .build();
         let tracer_provider = SdkTracerProvider::builder()
             .with_batch_exporter(spans)
             .with_resource(resource.clone())
@@ -192,7 +194,12 @@ impl Broker {
         TracedChannel::new(channel, telemetry.clone())
     }
 
-    pub async fn traced_consumer(&self, telemetry: &AmqpTelemetry, config: ConsumerConfig, queue: &str) -> TracedConsumer {
+    pub async fn traced_consumer(
+        &self,
+        telemetry: &AmqpTelemetry,
+        config: ConsumerConfig,
+        queue: &str,
+    ) -> TracedConsumer {
         let channel = self.connection.create_channel().await.expect("channel");
         let consumer = channel
             .basic_consume(
@@ -232,16 +239,22 @@ pub async fn next_delivery(consumer: &mut TracedConsumer) -> TracedDelivery {
 }
 
 pub fn span_named<'a>(spans: &'a [ReceivedSpan], name: &str) -> &'a ReceivedSpan {
-    spans.iter().find(|s| s.span.name == name).unwrap_or_else(|| {
-        panic!(
-            "no span {name:?} in {:?}",
-            spans.iter().map(|s| &s.span.name).collect::<Vec<_>>()
-        )
-    })
+    spans
+        .iter()
+        .find(|s| s.span.name == name)
+        .unwrap_or_else(|| {
+            panic!(
+                "no span {name:?} in {:?}",
+                spans.iter().map(|s| &s.span.name).collect::<Vec<_>>()
+            )
+        })
 }
 
 pub fn attr_bool(span: &ReceivedSpan, key: &str) -> Option<bool> {
-    match otlp_receiver::attr(&span.span.attributes, key)?.value.as_ref()? {
+    match otlp_receiver::attr(&span.span.attributes, key)?
+        .value
+        .as_ref()?
+    {
         Value::BoolValue(b) => Some(*b),
         _ => None,
     }
@@ -267,7 +280,10 @@ pub fn number_point(metric: &ReceivedMetric, attrs: &[(&str, &str)]) -> Option<f
         })
 }
 
-pub fn histogram_point(metric: &ReceivedMetric, attrs: &[(&str, &str)]) -> Option<HistogramDataPoint> {
+pub fn histogram_point(
+    metric: &ReceivedMetric,
+    attrs: &[(&str, &str)],
+) -> Option<HistogramDataPoint> {
     match metric.metric.data.as_ref()? {
         Data::Histogram(h) => h
             .data_points
@@ -278,7 +294,10 @@ pub fn histogram_point(metric: &ReceivedMetric, attrs: &[(&str, &str)]) -> Optio
     }
 }
 
-fn has_attributes(actual: &[otlp_receiver::proto::common::v1::KeyValue], expected: &[(&str, &str)]) -> bool {
+fn has_attributes(
+    actual: &[otlp_receiver::proto::common::v1::KeyValue],
+    expected: &[(&str, &str)],
+) -> bool {
     expected
         .iter()
         .all(|(k, v)| otlp_receiver::attr_str(actual, k) == Some(*v))
