@@ -503,6 +503,8 @@ impl TracedDelivery {
     /// settles the delivery on its own, untraced).
     pub fn into_inner(mut self) -> Delivery {
         self.finish("dropped", false, false, None);
+        // `Drop` forbids moving the field out; leave an inert delivery behind (its
+        // acker has no channel, so nothing can be settled through it).
         let empty = Delivery::mock(0, "".into(), "".into(), false, Vec::new());
         std::mem::replace(&mut self.delivery, empty)
     }

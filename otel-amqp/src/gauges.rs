@@ -174,9 +174,9 @@ impl QueueGauges {
         })
     }
 
-    /// Refresh now instead of waiting for the next tick is not offered: the cache
-    /// is what the reader sees. This returns the cached `(ready, consumers)` of
-    /// `queue`, when its last refresh succeeded.
+    /// The cached `(messages ready, consumers)` of `queue`, exactly what the next
+    /// export reports; `None` when the queue is not configured or its last refresh
+    /// failed.
     pub fn cached(&self, queue: &str) -> Option<(u64, u64)> {
         let slot = self.slots.iter().find(|s| s.name.as_str() == queue)?;
         slot.known.load(Ordering::Acquire).then(|| {
