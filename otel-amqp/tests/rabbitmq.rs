@@ -828,3 +828,60 @@ async fn handler_tracer_from_another_provider_still_nests_under_process_span() {
     assert_eq!(step.parent_span_id(), process.span_id());
     broker.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn queue_gauges_skip_a_missing_queue_and_keep_reporting_the_others() {
+    let otel = Otel::start().await;
+    let telemetry = otel.telemetry();
+    let mut broker = Broker::connect().await;
+    let present = broker
+        .queue(&unique("present"), FieldTable::default())
+        .await;
+    let missing = unique("missing");
+    let publisher = broker.traced_channel(&telemetry).await;
+    publish(&publisher, &order_cx("ORD-15"), &present).await;
+    publish(&publisher, &order_cx("ORD-16"), &present).await;
+
+    // The missing queue comes first: its 404 closes the gauges' channel, which
+    // must be reopened for the queue after it.
+    let gauges = QueueGauges::start(
+        broker.connection.clone(),
+        &telemetry,
+        [missing.clone(), present.clone()],
+        Duration::from_millis(100),
+    )
+    .await
+    .unwrap();
+    assert_eq!(gauges.cached(&missing), None);
+    assert_eq!(gauges.cached(&present), Some((2, 0)));
+
+    // The background refresh follows the queue.
+    let mut consumer = broker
+        .traced_consumer(&telemetry, ConsumerConfig::new(&present), &present)
+        .await;
+    let first = next_delivery(&mut consumer).await;
+    first.ack(BasicAckOptions::default()).await.unwrap();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while gauges.cached(&present) != Some((0, 1)) && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // One delivered but unacked (prefetch), one acked: none ready, one consumer.
+    assert_eq!(gauges.cached(&present), Some((0, 1)));
+
+    otel.flush().await;
+    let ready = otel.metric(METRIC_QUEUE_MESSAGES_READY).await;
+    assert_eq!(
+        number_point(&ready, &[(MESSAGING_DESTINATION_NAME, &present)]),
+        Some(0.0)
+    );
+    assert_eq!(
+        number_point(&ready, &[(MESSAGING_DESTINATION_NAME, &missing)]),
+        None
+    );
+    let duration = otel.metric(MESSAGING_PROCESS_DURATION).await;
+    let point = histogram_point(&duration, &[(MESSAGING_DESTINATION_NAME, &present)])
+        .expect("process duration of the acked delivery");
+    assert_eq!(point.count, 1);
+    drop(gauges);
+    broker.cleanup().await;
+}
