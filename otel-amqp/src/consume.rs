@@ -476,6 +476,10 @@ impl TracedDelivery {
     /// Acknowledge the delivery (`multiple` acks every earlier one on the channel
     /// too); records the settle and ends the span. Returns lapin's result: `false`
     /// when the delivery had already been settled or its channel is gone.
+    ///
+    /// With `multiple`, drop the wrappers of the earlier deliveries instead of
+    /// settling them again: nothing per message is kept to tell them they were
+    /// covered, so their spans end as `dropped` and this span says `multiple`.
     pub async fn ack(mut self, options: BasicAckOptions) -> Result<bool, lapin::Error> {
         let result = self.delivery.acker.ack(options).await;
         self.settle("ack", false, options.multiple, &result);
