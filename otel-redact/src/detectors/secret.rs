@@ -56,10 +56,8 @@ fn is_value_end(b: u8) -> bool {
 /// logs cheap.
 pub(crate) fn find_parameters(text: &str, mut push: impl FnMut(usize, usize)) {
     let bytes = text.as_bytes();
-    for (p, &b) in bytes.iter().enumerate() {
-        if b != b'=' && b != b':' {
-            continue;
-        }
+    for p in memchr::memchr2_iter(b'=', b':', bytes) {
+        let b = bytes[p];
         // Name: skip blanks and a closing quote, then take identifier bytes.
         let mut end = p;
         while end > 0 && matches!(bytes[end - 1], b' ' | b'\t') {
