@@ -3,13 +3,15 @@
 use std::time::Duration;
 
 use opentelemetry::global;
+use opentelemetry::metrics::MeterProvider as _;
 use opentelemetry::propagation::TextMapCompositePropagator;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::{MetricExporter, SpanExporter, WithExportConfig, WithTonicConfig};
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{
-    BatchConfigBuilder, BatchSpanProcessor, Sampler, SdkTracerProvider,
+    BatchConfigBuilder, BatchSpanProcessor, Sampler, SdkTracerProvider, SpanProcessor,
+    TracerProviderBuilder,
 };
 use opentelemetry_sdk::Resource;
 use otel_order::{OrderContextPropagator, OrderSpanProcessor};
@@ -54,7 +56,11 @@ pub struct TelemetryBuilder {
     sampler: Option<Sampler>,
     redactor: Option<Redactor>,
     install_subscriber: bool,
+    extra_processors: Vec<AddProcessor>,
 }
+
+/// Adds one extra processor, behind the redactor, to the tracer provider being built.
+type AddProcessor = Box<dyn FnOnce(TracerProviderBuilder, &Redactor) -> TracerProviderBuilder>;
 
 impl TelemetryBuilder {
     /// Start configuring telemetry for `service_name`.
@@ -64,6 +70,7 @@ impl TelemetryBuilder {
             sampler: None,
             redactor: None,
             install_subscriber: true,
+            extra_processors: Vec::new(),
         }
     }
 
@@ -81,6 +88,17 @@ impl TelemetryBuilder {
         self
     }
 
+    /// Also hand every span to `processor` (e.g. a collector for a terminal view, or a
+    /// second exporter). It sits behind the redactor like the exporter does: there is
+    /// no way around redaction through this builder.
+    pub fn span_processor<P: SpanProcessor + 'static>(mut self, processor: P) -> Self {
+        self.extra_processors
+            .push(Box::new(move |builder, redactor| {
+                builder.with_span_processor(RedactingProcessor::new(processor, redactor.clone()))
+            }));
+        self
+    }
+
     /// Do not install a global `tracing` subscriber (the application has its own; add
     /// `tracing_opentelemetry::layer()` with [`TelemetryGuard::tracer_provider`]).
     pub fn without_tracing_subscriber(mut self) -> Self {
@@ -88,8 +106,20 @@ impl TelemetryBuilder {
         self
     }
 
-    /// Build the providers, install them globally, return the guard.
+    /// Build the providers, install them globally (providers, propagator, and unless
+    /// told otherwise the `tracing` subscriber), return the guard.
     pub fn install(self) -> Result<TelemetryGuard, InitError> {
+        self.assemble(true)
+    }
+
+    /// Build the providers without installing anything globally: for several services
+    /// in one process, each with its own `service.name` (pass the guard's providers to
+    /// the layers, middlewares and recorders explicitly).
+    pub fn build(self) -> Result<TelemetryGuard, InitError> {
+        self.assemble(false)
+    }
+
+    fn assemble(self, install: bool) -> Result<TelemetryGuard, InitError> {
         if env::sdk_disabled() {
             return Ok(TelemetryGuard {
                 tracer_provider: None,
@@ -97,27 +127,41 @@ impl TelemetryBuilder {
             });
         }
         let mut resource = Resource::builder();
-        if !env::service_name_set() {
+        if !env::service_name_set() || !install {
             resource = resource.with_service_name(self.service_name.clone());
         }
         let resource = resource.build();
 
-        // Metrics first: the propagator counts rejected headers with the global meter.
         let meter_provider = match env::target(SIGNAL_METRICS)? {
             ExportTarget::Console => None,
             ExportTarget::Otlp(protocol) => {
                 let exporter = metric_exporter(protocol)?;
-                let provider = SdkMeterProvider::builder()
-                    .with_resource(resource.clone())
-                    .with_reader(PeriodicReader::builder(exporter).build())
-                    .build();
-                global::set_meter_provider(provider.clone());
-                Some(provider)
+                Some(
+                    SdkMeterProvider::builder()
+                        .with_resource(resource.clone())
+                        .with_reader(PeriodicReader::builder(exporter).build())
+                        .build(),
+                )
             }
         };
-
-        // Built after the meter provider: it counts redactions with the global meter.
-        let redactor = self.redactor.unwrap_or_default();
+        if install {
+            // Before anything creates instruments from the global meter provider
+            // (the propagator counts rejected headers there).
+            if let Some(provider) = &meter_provider {
+                global::set_meter_provider(provider.clone());
+            }
+        }
+        let meter = match &meter_provider {
+            Some(provider) => provider.meter("ordertrace"),
+            None => global::meter("ordertrace"),
+        };
+        let redactor = match self.redactor {
+            Some(redactor) => redactor,
+            None => Redactor::builder()
+                .meter(meter.clone())
+                .build()
+                .unwrap_or_default(),
+        };
 
         let mut tracer_provider = SdkTracerProvider::builder()
             .with_resource(resource)
@@ -125,9 +169,11 @@ impl TelemetryBuilder {
         if let Some(sampler) = self.sampler {
             tracer_provider = tracer_provider.with_sampler(sampler);
         }
+        for add in self.extra_processors {
+            tracer_provider = add(tracer_provider, &redactor);
+        }
         // Redaction sits in front of the batch queue, so what waits in memory for a
         // slow backend is already clean; the queue is bounded and its drops counted.
-        let meter = global::meter("ordertrace");
         let tracer_provider = match env::target(SIGNAL_TRACES)? {
             ExportTarget::Otlp(protocol) => {
                 let batch = batch_config(Duration::from_secs(5));
@@ -161,13 +207,15 @@ impl TelemetryBuilder {
             }
         }
         .build();
-        global::set_tracer_provider(tracer_provider.clone());
-        global::set_text_map_propagator(TextMapCompositePropagator::new(vec![
-            Box::new(TraceContextPropagator::new()),
-            Box::new(OrderContextPropagator::new()),
-        ]));
 
-        if self.install_subscriber {
+        if install {
+            global::set_tracer_provider(tracer_provider.clone());
+            global::set_text_map_propagator(TextMapCompositePropagator::new(vec![
+                Box::new(TraceContextPropagator::new()),
+                Box::new(OrderContextPropagator::new()),
+            ]));
+        }
+        if install && self.install_subscriber {
             let tracer = tracer_provider.tracer("ordertrace");
             let filter =
                 EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
