@@ -44,8 +44,8 @@ pub use context::{OrderContext, OrderContextExt};
 pub use lifecycle::{classify, TransitionKind};
 pub use order_id::{InvalidOrderId, OrderId, MAX_ORDER_ID_LEN};
 pub use propagation::{OrderContextPropagator, RejectReason};
-pub use span_processor::OrderSpanProcessor;
 pub use sampler::OrderSampler;
+pub use span_processor::OrderSpanProcessor;
 pub use status::{OrderStatus, System, UnknownStatus};
 pub use transition::{FailureReason, SlaConfig, StatusRecorder};
 
