@@ -10,9 +10,12 @@
 pub(crate) struct Hints {
     /// The most digits in one run of digits joined by short runs of ` -()+`.
     pub max_cluster_digits: u32,
-    /// Byte range from the start of the first cluster with 9+ digits to the last
-    /// digit of the last one: the only place numeric detectors need to look.
-    pub long_clusters: (usize, usize),
+    /// Byte ranges of the clusters with 9+ digits (first digit to last digit): the
+    /// only places numeric detectors need to look. Past [`MAX_RANGES`] clusters the
+    /// last range is stretched to cover the rest.
+    pub long_clusters: [(usize, usize); MAX_RANGES],
+    /// How many of `long_clusters` are in use.
+    pub long_cluster_count: usize,
     /// All ASCII digits in the text.
     pub total_digits: u32,
     /// An `@` was seen (e-mail, credentials in a URL).
@@ -136,6 +139,27 @@ struct Cluster {
 /// Digits a cluster needs before its range is recorded in [`Hints::long_clusters`].
 const LONG_CLUSTER: u32 = 9;
 
+/// Long-cluster ranges kept separately.
+pub(crate) const MAX_RANGES: usize = 8;
+
+impl Hints {
+    /// The recorded long-cluster ranges.
+    pub(crate) fn long_clusters(&self) -> &[(usize, usize)] {
+        &self.long_clusters[..self.long_cluster_count]
+    }
+
+    fn record_long_cluster(&mut self, start: usize, end: usize) {
+        let n = self.long_cluster_count;
+        if n > 0 && (self.long_clusters[n - 1].0 == start || n == MAX_RANGES) {
+            // Same cluster growing, or out of slots: stretch the last range.
+            self.long_clusters[n - 1].1 = end;
+        } else {
+            self.long_clusters[n] = (start, end);
+            self.long_cluster_count += 1;
+        }
+    }
+}
+
 fn check_word(text: &[u8], i: usize, b: u8, h: &mut Hints) {
     match b {
         b'J' => h.jwt |= i >= 2 && text.get(i - 2..i) == Some(b"ey"),
@@ -164,10 +188,7 @@ fn scan_bytes(text: &[u8], from: usize, to: usize, state: &mut Cluster, h: &mut 
             h.total_digits += 1;
             h.max_cluster_digits = h.max_cluster_digits.max(state.digits);
             if state.digits >= LONG_CLUSTER {
-                if h.long_clusters.1 == 0 {
-                    h.long_clusters.0 = state.start;
-                }
-                h.long_clusters.1 = from + j + 1;
+                h.record_long_cluster(state.start, from + j + 1);
             }
             continue;
         }
@@ -227,7 +248,9 @@ mod tests {
     fn formatted_phone_is_one_cluster() {
         let h = scan("call +7 (916) 123-45-67".as_bytes());
         assert_eq!(h.max_cluster_digits, 11);
-        assert_eq!(h.long_clusters, (6, 23));
+        assert_eq!(h.long_clusters(), [(6, 23)]);
+        let h = scan(b"a 89161234567 b 4111 1111 1111 1111 c 12");
+        assert_eq!(h.long_clusters(), [(2, 13), (16, 35)]);
     }
 
     #[test]

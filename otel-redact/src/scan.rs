@@ -48,15 +48,16 @@ impl Rules {
                 (Detector::Inn, inn::is_inn),
                 (Detector::Passport, passport::is_passport),
             ];
-            let (from, to) = hints.long_clusters;
-            numeric::for_each_window_in(text.as_bytes(), from, to, |w| {
-                for (detector, check) in checks {
-                    if self.is_enabled(detector) && check(w) {
-                        let (s, e) = w.range();
-                        push(out, detector, s, e);
+            for &(from, to) in hints.long_clusters() {
+                numeric::for_each_window_in(text.as_bytes(), from, to, |w| {
+                    for (detector, check) in checks {
+                        if self.is_enabled(detector) && check(w) {
+                            let (s, e) = w.range();
+                            push(out, detector, s, e);
+                        }
                     }
-                }
-            });
+                });
+            }
         }
         if hints.total_digits >= MIN_CONTEXT_DIGITS {
             if let Some(re) = &self.passport_context {
