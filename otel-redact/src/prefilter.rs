@@ -140,7 +140,7 @@ struct Cluster {
 const LONG_CLUSTER: u32 = 9;
 
 /// Long-cluster ranges kept separately.
-pub(crate) const MAX_RANGES: usize = 8;
+pub(crate) const MAX_RANGES: usize = 4;
 
 impl Hints {
     /// The recorded long-cluster ranges.
