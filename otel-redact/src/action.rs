@@ -29,7 +29,9 @@ pub const MAX_REPLACEMENT_LEN: usize =
 /// The hash is HMAC-SHA256 over a normalised form of the match (digits only for
 /// phones, cards, passports, SNILS and INN, with a Russian `8` prefix read as `7`;
 /// lower case for e-mails), so `+7 916 123-45-67` and `89161234567` hash alike and
-/// support can correlate one customer's traces without seeing who it is. The key id
+/// support can correlate one customer's traces without seeing who it is. Values under
+/// key rules with those labels (`customer.phone` → `phone`) are normalised the same
+/// way, so a phone under a key and the same phone in free text get one pseudonym. The key id
 /// names the secret so it can be rotated.
 #[derive(Clone, Default)]
 #[non_exhaustive]
@@ -121,6 +123,16 @@ pub(crate) enum Normalise {
 }
 
 impl Normalise {
+    /// The normalisation of the detector named `label` (as-is for other labels).
+    pub(crate) fn for_label(label: &str) -> Normalise {
+        match label {
+            "phone" => Normalise::RussianPhone,
+            "email" => Normalise::Lowercase,
+            "card" | "snils" | "inn" | "passport" => Normalise::Digits,
+            _ => Normalise::AsIs,
+        }
+    }
+
     pub(crate) fn apply(self, text: &str) -> Vec<u8> {
         match self {
             Normalise::AsIs => text.as_bytes().to_vec(),

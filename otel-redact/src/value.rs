@@ -10,7 +10,7 @@ use std::borrow::Cow;
 
 use opentelemetry::{Array, KeyValue, StringValue, Value};
 
-use crate::action::Action;
+use crate::action::{Action, Normalise};
 use crate::keys::KeyVerdict;
 use crate::metrics::Tally;
 use crate::rules::{RuleId, Rules};
@@ -51,9 +51,13 @@ impl Rules {
                     }
                     Action::Drop => ValueRedaction::Dropped,
                     Action::Hash(k) => {
-                        let text = value_text(value);
+                        let label = self.label(rule);
+                        // Normalise like the detector of the same name, so a phone
+                        // under `customer.phone` and the same phone found in text
+                        // get the same pseudonym.
+                        let normalised = Normalise::for_label(label).apply(&value_text(value));
                         let mut out = String::new();
-                        k.write_hash(self.label(rule), text.as_bytes(), &mut out);
+                        k.write_hash(label, &normalised, &mut out);
                         ValueRedaction::Replaced(Value::from(out))
                     }
                 }

@@ -258,6 +258,20 @@ fn hash_action_gives_the_same_customer_the_same_pseudonym() {
 }
 
 #[test]
+fn hash_of_a_value_under_a_sensitive_key_matches_the_hash_found_in_text() {
+    let redactor = Redactor::builder()
+        .action(Action::hash("k1", b"test secret").unwrap())
+        .build()
+        .unwrap();
+    let in_text = redactor.redact_str("+7 (916) 123-45-67");
+    let under_key = redactor.redact_value("customer.phone", &Value::I64(89161234567));
+    assert_eq!(
+        under_key,
+        otel_redact::ValueRedaction::Replaced(Value::from(in_text.into_owned()))
+    );
+}
+
+#[test]
 fn detect_only_counts_but_exports_values_unchanged() {
     let capture = Capture::default();
     let (meters, reader) = meter_provider();
