@@ -14,6 +14,7 @@ mod alloc_count;
 mod harness;
 mod http;
 mod pipeline;
+mod redaction;
 mod transition;
 
 use harness::Outcome;
@@ -56,6 +57,8 @@ fn main() {
         ("http client", http::client),
         ("http propagation", |_, r| http::propagation(r)),
         ("status transition", transition::transition),
+        ("redaction processor", redaction::processor),
+        ("redaction scan", redaction::scan),
     ];
     for (name, budget) in budgets {
         if wanted(name) {
