@@ -58,6 +58,7 @@ use otel_order::{OrderContext, OrderContextExt};
 
 use crate::carrier::{value_as_str, FieldTableExtractor};
 use crate::dead_letter::{int_value, XDeath};
+use crate::metrics::{LazyCounter, LazyHistogram};
 use crate::names::*;
 use crate::publish::{span_name, unix_millis};
 use crate::telemetry::AmqpTelemetry;
@@ -128,6 +129,14 @@ struct Shared {
     queue_attributes: [KeyValue; 1],
     /// This queue's in-flight count (shared with other consumers of the queue).
     in_flight: Arc<AtomicI64>,
+    /// `consumed` with `consumed_attributes`, bound on first use.
+    consumed: LazyCounter,
+    /// `process_duration` with `consumed_attributes` (no error), bound on first use.
+    process_duration: LazyHistogram,
+    /// `queue_wait` with `queue_attributes`, bound on first use.
+    queue_wait: LazyHistogram,
+    /// `redeliveries` with `queue_attributes`, bound on first use.
+    redeliveries: LazyCounter,
 }
 
 impl fmt::Debug for DeliveryTracer {
@@ -164,6 +173,10 @@ impl DeliveryTracer {
                 config,
                 consumed_attributes,
                 queue_attributes,
+                consumed: LazyCounter::default(),
+                process_duration: LazyHistogram::default(),
+                queue_wait: LazyHistogram::default(),
+                redeliveries: LazyCounter::default(),
             }),
         }
     }
@@ -242,7 +255,9 @@ impl DeliveryTracer {
         if let Some((wait, source)) = queue_wait(headers, &delivery, now) {
             attributes.push(KeyValue::new(ATTR_QUEUE_WAIT, wait));
             attributes.push(KeyValue::new(ATTR_QUEUE_WAIT_SOURCE, source));
-            metrics.queue_wait.record(wait, &shared.queue_attributes);
+            shared
+                .queue_wait
+                .record(&metrics.queue_wait, &shared.queue_attributes, wait);
         }
         if let Some(death) = XDeath::from_headers(headers) {
             attributes.push(KeyValue::new(ATTR_X_DEATH_COUNT, death.count));
@@ -279,10 +294,14 @@ impl DeliveryTracer {
         let span = builder.start_with_context(&inner.tracer, &parent);
         let cx = parent.with_span(span);
 
-        metrics.consumed.add(1, &shared.consumed_attributes);
+        shared
+            .consumed
+            .add(&metrics.consumed, &shared.consumed_attributes, 1);
         shared.in_flight.fetch_add(1, Ordering::Relaxed);
         if delivery.redelivered {
-            metrics.redeliveries.add(1, &shared.queue_attributes);
+            shared
+                .redeliveries
+                .add(&metrics.redeliveries, &shared.queue_attributes, 1);
         }
 
         TracedDelivery {
@@ -562,9 +581,11 @@ impl TracedDelivery {
             attributes.push(KeyValue::new(ERROR_TYPE, "_OTHER"));
             metrics.process_duration.record(elapsed, &attributes);
         } else {
-            metrics
-                .process_duration
-                .record(elapsed, &self.shared.consumed_attributes);
+            self.shared.process_duration.record(
+                &metrics.process_duration,
+                &self.shared.consumed_attributes,
+                elapsed,
+            );
         }
     }
 }

@@ -6,16 +6,124 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
-use opentelemetry::metrics::{Counter, Histogram, Meter, ObservableUpDownCounter};
-use opentelemetry::KeyValue;
+use opentelemetry::metrics::{
+    BoundCounter, BoundHistogram, Counter, Histogram, Meter, ObservableUpDownCounter,
+};
+use opentelemetry::{KeyValue, Value};
 
 use crate::names::{
-    MESSAGING_CLIENT_CONSUMED_MESSAGES, MESSAGING_CLIENT_SENT_MESSAGES, MESSAGING_DESTINATION_NAME,
-    MESSAGING_PROCESS_DURATION, METRIC_DEAD_LETTERED, METRIC_IN_FLIGHT, METRIC_PUBLISH_FAILURES,
-    METRIC_QUEUE_WAIT, METRIC_REDELIVERIES,
+    DEFAULT_EXCHANGE, MESSAGING_CLIENT_CONSUMED_MESSAGES, MESSAGING_CLIENT_SENT_MESSAGES,
+    MESSAGING_DESTINATION_NAME, MESSAGING_OPERATION_NAME, MESSAGING_PROCESS_DURATION,
+    MESSAGING_SYSTEM, METRIC_DEAD_LETTERED, METRIC_IN_FLIGHT, METRIC_PUBLISH_FAILURES,
+    METRIC_QUEUE_WAIT, METRIC_REDELIVERIES, OPERATION_NAME_PUBLISH, SYSTEM_RABBITMQ,
 };
+
+/// A counter bound to one attribute set on first use. Binding lazily keeps the
+/// export identical to unbound recording (nothing recorded, nothing exported);
+/// later recordings skip the SDK's per-call attribute hashing and sorting.
+#[derive(Debug, Default)]
+pub(crate) struct LazyCounter(OnceLock<BoundCounter<u64>>);
+
+impl LazyCounter {
+    pub(crate) fn add(&self, counter: &Counter<u64>, attributes: &[KeyValue], value: u64) {
+        self.0.get_or_init(|| counter.bind(attributes)).add(value);
+    }
+}
+
+/// [`LazyCounter`] for histograms.
+#[derive(Debug, Default)]
+pub(crate) struct LazyHistogram(OnceLock<BoundHistogram<f64>>);
+
+impl LazyHistogram {
+    pub(crate) fn record(&self, histogram: &Histogram<f64>, attributes: &[KeyValue], value: f64) {
+        self.0
+            .get_or_init(|| histogram.bind(attributes))
+            .record(value);
+    }
+}
+
+/// What every publish to one exchange shares: its destination value, span name,
+/// metric attributes and bound `sent` counter.
+#[derive(Debug)]
+pub(crate) struct ExchangeState {
+    /// `messaging.destination.name` (`amq.default` for the default exchange).
+    pub(crate) destination: Value,
+    /// `publish {exchange}`
+    pub(crate) span_name: String,
+    /// system, operation name, destination
+    pub(crate) metric_attributes: [KeyValue; 3],
+    pub(crate) sent: LazyCounter,
+}
+
+impl ExchangeState {
+    fn new(destination: &str) -> Self {
+        let destination = if destination == DEFAULT_EXCHANGE {
+            Value::from(DEFAULT_EXCHANGE)
+        } else {
+            Value::from(Arc::<str>::from(destination))
+        };
+        let span_name = format!("{OPERATION_NAME_PUBLISH} {destination}");
+        ExchangeState {
+            metric_attributes: [
+                KeyValue::new(MESSAGING_SYSTEM, SYSTEM_RABBITMQ),
+                KeyValue::new(MESSAGING_OPERATION_NAME, OPERATION_NAME_PUBLISH),
+                KeyValue::new(MESSAGING_DESTINATION_NAME, destination.clone()),
+            ],
+            destination,
+            span_name,
+            sent: LazyCounter::default(),
+        }
+    }
+}
+
+/// Most exchanges a process publishes to that get a cached [`ExchangeState`];
+/// beyond it (never in practice: exchange names are a metric attribute and must
+/// be bounded anyway) each publish builds its own.
+const MAX_CACHED_EXCHANGES: usize = 1024;
+
+/// Per-exchange publish state, built on the first publish to an exchange.
+#[derive(Debug)]
+pub(crate) struct Exchanges {
+    default: Arc<ExchangeState>,
+    named: RwLock<HashMap<Box<str>, Arc<ExchangeState>>>,
+}
+
+impl Default for Exchanges {
+    fn default() -> Self {
+        Exchanges {
+            default: Arc::new(ExchangeState::new(DEFAULT_EXCHANGE)),
+            named: RwLock::default(),
+        }
+    }
+}
+
+impl Exchanges {
+    /// The state of `destination` (an exchange name, `amq.default` for the
+    /// default exchange).
+    pub(crate) fn get(&self, destination: &str) -> Arc<ExchangeState> {
+        if destination == DEFAULT_EXCHANGE {
+            return self.default.clone();
+        }
+        if let Some(state) = self
+            .named
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(destination)
+        {
+            return state.clone();
+        }
+        let mut named = self.named.write().unwrap_or_else(|e| e.into_inner());
+        if named.len() >= MAX_CACHED_EXCHANGES {
+            return Arc::new(ExchangeState::new(destination));
+        }
+        named
+            .entry(destination.into())
+            .or_insert_with(|| Arc::new(ExchangeState::new(destination)))
+            .clone()
+    }
+}
 
 /// Bucket bounds (s) for time in a queue: from 5 ms to the seeds' 30-minute pricing
 /// backlog and beyond.
@@ -39,6 +147,7 @@ pub(crate) struct AmqpMetrics {
     pub(crate) redeliveries: Counter<u64>,
     pub(crate) dead_lettered: Counter<u64>,
     pub(crate) in_flight: InFlight,
+    pub(crate) exchanges: Arc<Exchanges>,
     _in_flight_instrument: ObservableUpDownCounter<i64>,
 }
 
@@ -122,6 +231,7 @@ impl AmqpMetrics {
                 })
                 .build(),
             in_flight,
+            exchanges: Arc::default(),
         }
     }
 }

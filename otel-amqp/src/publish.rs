@@ -30,6 +30,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -38,11 +39,12 @@ use lapin::types::{AMQPValue, ShortString};
 use lapin::{BasicProperties, Channel, Confirmation, PublisherConfirm};
 use opentelemetry::global::BoxedSpan;
 use opentelemetry::trace::{Link, Span, SpanKind, Status, TraceContextExt, Tracer};
-use opentelemetry::{Context, KeyValue, Value};
+use opentelemetry::{Context, KeyValue};
 use otel_order::OrderContextExt;
 
 use crate::carrier::{has_traceparent, FieldTableExtractor, FieldTableInjector, RepublishPolicy};
 use crate::error::PublishError;
+use crate::metrics::ExchangeState;
 use crate::names::*;
 use crate::telemetry::AmqpTelemetry;
 
@@ -76,15 +78,6 @@ pub(crate) fn exchange_destination(exchange: &str) -> &str {
         DEFAULT_EXCHANGE
     } else {
         exchange
-    }
-}
-
-/// The destination as an attribute value; the default exchange's is static.
-fn destination_value(destination: &str) -> Value {
-    if destination == DEFAULT_EXCHANGE {
-        Value::from(DEFAULT_EXCHANGE)
-    } else {
-        Value::from(destination.to_owned())
     }
 }
 
@@ -143,7 +136,7 @@ impl TracedChannel {
     ) -> Result<TracedConfirm, PublishError> {
         let inner = &self.telemetry.inner;
         let destination = exchange_destination(exchange.as_str());
-        let destination_value = destination_value(destination);
+        let state = inner.metrics.exchanges.get(destination);
         let mut headers = properties.headers().clone().unwrap_or_default();
         let already_traced = has_traceparent(&headers);
 
@@ -152,7 +145,7 @@ impl TracedChannel {
             KeyValue::new(MESSAGING_SYSTEM, SYSTEM_RABBITMQ),
             KeyValue::new(MESSAGING_OPERATION_TYPE, OPERATION_TYPE_SEND),
             KeyValue::new(MESSAGING_OPERATION_NAME, OPERATION_NAME_PUBLISH),
-            KeyValue::new(MESSAGING_DESTINATION_NAME, destination_value.clone()),
+            KeyValue::new(MESSAGING_DESTINATION_NAME, state.destination.clone()),
             KeyValue::new(MESSAGING_MESSAGE_BODY_SIZE, payload.len() as i64),
         ]);
         if !routing_key.as_str().is_empty() {
@@ -186,7 +179,11 @@ impl TracedChannel {
 
         let mut builder = inner
             .tracer
-            .span_builder(span_name(OPERATION_NAME_PUBLISH, destination))
+            .span_builder(if destination == DEFAULT_EXCHANGE {
+                Cow::Borrowed("publish amq.default")
+            } else {
+                Cow::Owned(state.span_name.clone())
+            })
             .with_kind(SpanKind::Producer)
             .with_attributes(attributes);
         if already_traced && inner.republish == RepublishPolicy::Link {
@@ -223,16 +220,11 @@ impl TracedChannel {
             properties = properties.with_timestamp(now_ms / 1000);
         }
 
-        let metric_attributes = [
-            KeyValue::new(MESSAGING_SYSTEM, SYSTEM_RABBITMQ),
-            KeyValue::new(MESSAGING_OPERATION_NAME, OPERATION_NAME_PUBLISH),
-            KeyValue::new(MESSAGING_DESTINATION_NAME, destination_value),
-        ];
         let mut confirm = TracedConfirm {
             confirm: None,
             span,
             telemetry: self.telemetry.clone(),
-            metric_attributes,
+            exchange: state,
             finished: false,
         };
         match self
@@ -276,7 +268,7 @@ pub struct TracedConfirm {
     confirm: Option<PublisherConfirm>,
     span: BoxedSpan,
     telemetry: AmqpTelemetry,
-    metric_attributes: [KeyValue; 3],
+    exchange: Arc<ExchangeState>,
     finished: bool,
 }
 
@@ -296,7 +288,10 @@ impl TracedConfirm {
 
     fn succeed(&mut self, outcome: &'static str) {
         let metrics = &self.telemetry.inner.metrics;
-        metrics.sent.add(1, &self.metric_attributes);
+        let exchange = &self.exchange;
+        exchange
+            .sent
+            .add(&metrics.sent, &exchange.metric_attributes, 1);
         self.span
             .set_attribute(KeyValue::new(ATTR_CONFIRM, outcome));
         self.finish();
@@ -305,10 +300,11 @@ impl TracedConfirm {
     fn fail(&mut self, error: &PublishError) {
         let metrics = &self.telemetry.inner.metrics;
         let error_type = error.error_type();
+        let [system, operation, destination] = self.exchange.metric_attributes.clone();
         let attributes = [
-            self.metric_attributes[0].clone(),
-            self.metric_attributes[1].clone(),
-            self.metric_attributes[2].clone(),
+            system,
+            operation,
+            destination,
             KeyValue::new(ERROR_TYPE, error_type),
         ];
         metrics.sent.add(1, &attributes);
@@ -391,11 +387,12 @@ impl Drop for TracedConfirm {
     fn drop(&mut self) {
         if !self.finished {
             // Sent, outcome never observed: count it as sent, say so on the span.
-            self.telemetry
-                .inner
-                .metrics
-                .sent
-                .add(1, &self.metric_attributes);
+            let exchange = &self.exchange;
+            exchange.sent.add(
+                &self.telemetry.inner.metrics.sent,
+                &exchange.metric_attributes,
+                1,
+            );
             self.span
                 .set_attribute(KeyValue::new(ATTR_CONFIRM, "not_awaited"));
             self.span.end();

@@ -1,0 +1,228 @@
+//! Deterministic per-message cost for profiling: publish + consume `N` messages
+//! (`PERCALL_N`, default 2000, after 200 warm-up) either bare or traced
+//! (`PERCALL_MODE=bare|traced`) against the real broker, counting heap
+//! allocations. Meant for `valgrind --tool=callgrind`, where instruction counts
+//! per message do not depend on machine load:
+//!
+//! ```text
+//! cargo bench -p otel-amqp --bench percall --no-run
+//! PERCALL_MODE=traced valgrind --tool=callgrind target/release/deps/percall-*
+//! ```
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions,
+    ConfirmSelectOptions, QueueDeclareOptions, QueueDeleteOptions,
+};
+use lapin::types::FieldTable;
+use lapin::{BasicProperties, Connection, ConnectionProperties};
+use opentelemetry::Context;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::metrics::data::ResourceMetrics;
+use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
+use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Temporality};
+use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
+use otel_amqp::{AmqpTelemetry, ConsumerConfig, DeliveryTracer, TracedChannel};
+use otel_order::{OrderContext, OrderContextExt, OrderId, OrderStatus};
+
+struct Counting;
+
+static ALLOCS: AtomicU64 = AtomicU64::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+#[derive(Debug)]
+struct Discard;
+
+impl SpanExporter for Discard {
+    fn export(&self, _: Vec<SpanData>) -> impl std::future::Future<Output = OTelSdkResult> + Send {
+        std::future::ready(Ok(()))
+    }
+}
+
+struct DiscardMetrics;
+
+impl PushMetricExporter for DiscardMetrics {
+    fn export(
+        &self,
+        _: &ResourceMetrics,
+    ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
+        std::future::ready(Ok(()))
+    }
+    fn force_flush(&self) -> OTelSdkResult {
+        Ok(())
+    }
+    fn shutdown_with_timeout(&self, _: Duration) -> OTelSdkResult {
+        Ok(())
+    }
+    fn temporality(&self) -> Temporality {
+        Temporality::Cumulative
+    }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; nothing to parse.
+    let traced = std::env::var("PERCALL_MODE").as_deref() != Ok("bare");
+    let n: usize = std::env::var("PERCALL_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let _guard = runtime.enter();
+    let tracer_provider = SdkTracerProvider::builder()
+        .with_batch_exporter(Discard)
+        .build();
+    let meter_provider = SdkMeterProvider::builder()
+        .with_reader(
+            PeriodicReader::builder(DiscardMetrics)
+                .with_interval(Duration::from_secs(1))
+                .build(),
+        )
+        .build();
+    let telemetry = AmqpTelemetry::builder()
+        .tracer_provider(&tracer_provider)
+        .meter_provider(&meter_provider)
+        .build();
+    runtime.block_on(async move {
+        let addr = std::env::var("AMQP_ADDR")
+            .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into());
+        let connection = Connection::connect(&addr, ConnectionProperties::default())
+            .await
+            .expect("RabbitMQ at AMQP_ADDR");
+        let queue = format!("otel-amqp-percall.{}", std::process::id());
+        let publisher = connection.create_channel().await.unwrap();
+        publisher.confirm_select(ConfirmSelectOptions::default()).await.unwrap();
+        publisher
+            .queue_declare(
+                queue.as_str().into(),
+                QueueDeclareOptions { auto_delete: true, ..QueueDeclareOptions::default() },
+                FieldTable::default(),
+            )
+            .await
+            .unwrap();
+        let consuming = connection.create_channel().await.unwrap();
+        consuming.basic_qos(1000, BasicQosOptions::default()).await.unwrap();
+        let consumer = consuming
+            .basic_consume(
+                queue.as_str().into(),
+                "percall".into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .unwrap();
+        let traced_channel = TracedChannel::new(publisher.clone(), telemetry.clone());
+        let tracer = DeliveryTracer::new(telemetry, ConsumerConfig::new(queue.clone()));
+        let order = OrderContext::new(OrderId::new("ORD-2026-000123").unwrap())
+            .with_status_only(OrderStatus::Submitted);
+        let cx = Context::new().with_order(order);
+        let payload = br#"{"order":"ORD-2026-000123","status":"SUBMITTED","items":[{"sku":"RING-1","qty":1}]}"#.to_vec();
+        let mut consumer = Some(consumer);
+        let mut run = async |count: usize| {
+            let mut c = consumer.take().unwrap();
+            let tracer = tracer.clone();
+            let consume = tokio::spawn(async move {
+                for _ in 0..count {
+                    let delivery = c.next().await.unwrap().unwrap();
+                    if traced {
+                        tracer.trace(delivery).ack(BasicAckOptions::default()).await.unwrap();
+                    } else {
+                        delivery.ack(BasicAckOptions::default()).await.unwrap();
+                    }
+                }
+                c
+            });
+            let properties = || {
+                BasicProperties::default()
+                    .with_content_type("application/json".into())
+                    .with_message_id("m".into())
+            };
+            let mut left = count;
+            while left > 0 {
+                let m = left.min(500);
+                left -= m;
+                if traced {
+                    let mut confirms = Vec::with_capacity(m);
+                    for _ in 0..m {
+                        confirms.push(
+                            traced_channel
+                                .basic_publish_with_context(
+                                    &cx,
+                                    "".into(),
+                                    queue.as_str().into(),
+                                    BasicPublishOptions::default(),
+                                    &payload,
+                                    properties(),
+                                )
+                                .await
+                                .unwrap(),
+                        );
+                    }
+                    for confirm in confirms {
+                        assert!(confirm.await.unwrap().is_ack());
+                    }
+                } else {
+                    let mut confirms = Vec::with_capacity(m);
+                    for _ in 0..m {
+                        confirms.push(
+                            publisher
+                                .basic_publish(
+                                    "".into(),
+                                    queue.as_str().into(),
+                                    BasicPublishOptions::default(),
+                                    &payload,
+                                    properties(),
+                                )
+                                .await
+                                .unwrap(),
+                        );
+                    }
+                    for confirm in confirms {
+                        assert!(confirm.await.unwrap().is_ack());
+                    }
+                }
+            }
+            consumer = Some(consume.await.unwrap());
+        };
+        run(200).await;
+        let allocs = ALLOCS.load(Ordering::Relaxed);
+        let start = Instant::now();
+        run(n).await;
+        let elapsed = start.elapsed();
+        let allocs = ALLOCS.load(Ordering::Relaxed) - allocs;
+        println!(
+            "{} {n} messages: {:.0} msg/s, {:.1} allocations per message",
+            if traced { "traced" } else { "bare" },
+            n as f64 / elapsed.as_secs_f64(),
+            allocs as f64 / n as f64
+        );
+        let _ = publisher
+            .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
+            .await;
+        drop(consuming);
+        drop(connection);
+    });
+}
