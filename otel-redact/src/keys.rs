@@ -254,7 +254,11 @@ impl KeyRules {
         }
         let verdict = self.classify_uncached(key);
         VERDICTS.with(|cache| {
-            if let Some(entry) = cache.borrow_mut().get_mut(slot) {
+            let mut cache = cache.borrow_mut();
+            if cache.is_empty() {
+                cache.resize(CACHE_SLOTS, None);
+            }
+            if let Some(entry) = cache.get_mut(slot) {
                 *entry = Some((self.id, key.into(), verdict));
             }
         });
@@ -320,7 +324,9 @@ type CacheEntry = Option<(usize, Box<str>, KeyVerdict)>;
 thread_local! {
     /// Per-thread cache of key verdicts: (rule set id, key, verdict). The key is
     /// stored and compared whole, so a collision only costs a recomputation.
-    static VERDICTS: RefCell<Vec<CacheEntry>> = RefCell::new(vec![None; CACHE_SLOTS]);
+    /// Filled to [`CACHE_SLOTS`] on first insert; `const` so access needs no lazy
+    /// initialisation check.
+    static VERDICTS: RefCell<Vec<CacheEntry>> = const { RefCell::new(Vec::new()) };
 }
 
 /// A cheap slot index: length, first and last eight bytes (keys are compared whole
