@@ -23,10 +23,19 @@
 //! assert_eq!(extractor.get("tenant"), Some("acme"));
 //! ```
 
+use std::str::FromStr;
+
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
-use opentelemetry::propagation::{Extractor, Injector};
+use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
+use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
+use opentelemetry::Context;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use otel_order::{OrderContext, OrderContextExt, OrderContextPropagator};
 
 use crate::names::HEADER_TRACEPARENT;
+
+/// `tracestate`
+const HEADER_TRACESTATE: &str = "tracestate";
 
 /// Longest header value, in bytes, the extractor hands to a propagator. Trace
 /// context needs 55 bytes (`traceparent`) up to 512 (`tracestate`); 4 KiB leaves
@@ -118,6 +127,128 @@ impl Extractor for FieldTableExtractor<'_> {
     }
 }
 
+/// The default propagation (W3C trace context + order context) straight on the
+/// header table: the same headers as the composite propagator, without a
+/// `Context` to build for injection, `format!` for `traceparent`, or dynamic
+/// dispatch per field. Anything but a canonical version-00 `traceparent` is handed
+/// to the SDK's propagator, so what is accepted is exactly what it accepts.
+pub(crate) struct DefaultPropagation {
+    pub(crate) trace: TraceContextPropagator,
+    pub(crate) order: OrderContextPropagator,
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
+    for b in bytes {
+        out.push(HEX[usize::from(b >> 4)]);
+        out.push(HEX[usize::from(b & 0xf)]);
+    }
+}
+
+/// Lowercase hex only, as W3C (and the SDK's propagator) require.
+fn hex_value(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    }
+}
+
+fn parse_hex<const N: usize>(hex: &[u8]) -> Option<[u8; N]> {
+    let mut out = [0u8; N];
+    for (i, pair) in hex.chunks_exact(2).enumerate() {
+        out[i] = hex_value(pair[0])? << 4 | hex_value(pair[1])?;
+    }
+    Some(out)
+}
+
+/// `00-{32 hex}-{16 hex}-{2 hex}`; `None` for any other form (which may still be
+/// valid: the caller falls back to the SDK propagator).
+fn parse_canonical_traceparent(value: &str) -> Option<(TraceId, SpanId, TraceFlags)> {
+    let b = value.as_bytes();
+    if b.len() != 55 || &b[..3] != b"00-" || b[35] != b'-' || b[52] != b'-' {
+        return None;
+    }
+    let trace_id = TraceId::from_bytes(parse_hex::<16>(&b[3..35])?);
+    let span_id = SpanId::from_bytes(parse_hex::<8>(&b[36..52])?);
+    let [flags] = parse_hex::<1>(&b[53..55])?;
+    Some((
+        trace_id,
+        span_id,
+        TraceFlags::new(flags) & TraceFlags::SAMPLED,
+    ))
+}
+
+impl DefaultPropagation {
+    /// Write `span_context` (if valid) and `order` into `headers`, as
+    /// [`FieldTableInjector`] with the default composite propagator would.
+    pub(crate) fn inject(
+        &self,
+        span_context: &SpanContext,
+        order: Option<&OrderContext>,
+        headers: &mut FieldTable,
+    ) {
+        if span_context.is_valid() {
+            let mut traceparent = Vec::with_capacity(55);
+            traceparent.extend_from_slice(b"00-");
+            push_hex(&mut traceparent, &span_context.trace_id().to_bytes());
+            traceparent.push(b'-');
+            push_hex(&mut traceparent, &span_context.span_id().to_bytes());
+            traceparent.push(b'-');
+            push_hex(
+                &mut traceparent,
+                &[(span_context.trace_flags() & TraceFlags::SAMPLED).to_u8()],
+            );
+            headers.insert(
+                ShortString::from(HEADER_TRACEPARENT),
+                AMQPValue::LongString(LongString::from(traceparent)),
+            );
+            let trace_state = span_context.trace_state().header();
+            if !trace_state.is_empty() {
+                headers.insert(
+                    ShortString::from(HEADER_TRACESTATE),
+                    AMQPValue::LongString(LongString::from(trace_state)),
+                );
+            }
+        }
+        if let Some(order) = order {
+            self.order
+                .inject_order(order, &mut FieldTableInjector::new(headers));
+        }
+    }
+
+    /// The context `headers` carry, on a root context, as the default composite
+    /// propagator would extract it.
+    pub(crate) fn extract(&self, headers: &FieldTable) -> Context {
+        let extractor = FieldTableExtractor::new(headers);
+        let canonical = headers
+            .inner()
+            .get(HEADER_TRACEPARENT)
+            .and_then(|v| value_as_str(v, MAX_HEADER_VALUE_LEN))
+            .and_then(|v| parse_canonical_traceparent(v.trim()));
+        let cx = match canonical {
+            Some((trace_id, span_id, flags)) => {
+                let trace_state = extractor
+                    .get(HEADER_TRACESTATE)
+                    .map(|v| TraceState::from_str(v).unwrap_or_default())
+                    .unwrap_or_default();
+                let span_context = SpanContext::new(trace_id, span_id, flags, true, trace_state);
+                if span_context.is_valid() {
+                    Context::new().with_remote_span_context(span_context)
+                } else {
+                    Context::new()
+                }
+            }
+            None => self.trace.extract_with_context(&Context::new(), &extractor),
+        };
+        match self.order.extract_order(&extractor) {
+            Some(order) => cx.with_order(order),
+            None => cx,
+        }
+    }
+}
+
 /// What a traced publish does with a message that already carries a `traceparent`
 /// (a message consumed and published again, or built by a library that injected
 /// its own context).
@@ -161,6 +292,83 @@ mod tests {
             Some(&AMQPValue::LongString("tp".into()))
         );
         assert_eq!(t.inner().get("x-user"), Some(&AMQPValue::LongLongInt(7)));
+    }
+
+    fn default_composite() -> (DefaultPropagation, impl TextMapPropagator) {
+        let fast = DefaultPropagation {
+            trace: TraceContextPropagator::new(),
+            order: OrderContextPropagator::new(),
+        };
+        let composite = opentelemetry::propagation::TextMapCompositePropagator::new(vec![
+            Box::new(TraceContextPropagator::new()),
+            Box::new(OrderContextPropagator::new()),
+        ]);
+        (fast, composite)
+    }
+
+    #[test]
+    fn fast_default_propagation_matches_the_composite_propagator() {
+        let (fast, composite) = default_composite();
+        let order = OrderContext::new(otel_order::OrderId::new("ORD-7").unwrap());
+        for (flags, state) in [(TraceFlags::SAMPLED, ""), (TraceFlags::default(), "k=v")] {
+            let sc = SpanContext::new(
+                TraceId::from(0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736),
+                SpanId::from(0x00f0_67aa_0ba9_02b7),
+                flags,
+                false,
+                TraceState::from_str(state).unwrap(),
+            );
+            let mut a = FieldTable::default();
+            fast.inject(&sc, Some(&order), &mut a);
+            let mut b = FieldTable::default();
+            let cx = Context::new()
+                .with_order(order.clone())
+                .with_remote_span_context(sc.clone());
+            composite.inject_context(&cx, &mut FieldTableInjector::new(&mut b));
+            assert_eq!(a, b);
+            let (x, y) = (
+                fast.extract(&a),
+                composite.extract_with_context(&Context::new(), &FieldTableExtractor::new(&a)),
+            );
+            assert_eq!(x.span().span_context(), y.span().span_context());
+            assert_eq!(x.order(), y.order());
+            assert!(x.span().span_context().is_valid());
+        }
+        let mut none = FieldTable::default();
+        fast.inject(&SpanContext::empty_context(), None, &mut none);
+        assert!(none.inner().is_empty());
+    }
+
+    #[test]
+    fn fast_extract_agrees_on_odd_traceparents() {
+        let (fast, composite) = default_composite();
+        for value in [
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-09",
+            " 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01 ",
+            "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-09-",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0g",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "",
+        ] {
+            let t = table(vec![
+                ("traceparent", AMQPValue::LongString(value.into())),
+                ("tracestate", AMQPValue::ShortString("a=1,b=2".into())),
+                (
+                    "ordertrace-order",
+                    AMQPValue::ByteArray(ByteArray::from(b"id=ORD-1;status=SUBMITTED".to_vec())),
+                ),
+            ]);
+            let (x, y) = (
+                fast.extract(&t),
+                composite.extract_with_context(&Context::new(), &FieldTableExtractor::new(&t)),
+            );
+            assert_eq!(x.span().span_context(), y.span().span_context(), "{value}");
+            assert_eq!(x.order(), y.order(), "{value}");
+        }
     }
 
     #[test]

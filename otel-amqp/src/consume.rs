@@ -193,9 +193,12 @@ impl DeliveryTracer {
         let headers = delivery.properties.headers().as_ref().unwrap_or(&empty);
         // A root context as the base: the consume loop's ambient context is not
         // this message's parent.
-        let extracted = inner
-            .propagator
-            .extract_with_context(&Context::new(), &FieldTableExtractor::new(headers));
+        let extracted = match &inner.default_propagation {
+            Some(default) => default.extract(headers),
+            None => inner
+                .propagator
+                .extract_with_context(&Context::new(), &FieldTableExtractor::new(headers)),
+        };
         let remote = extracted.span().span_context().clone();
         let relation = shared.config.relation;
         let parent = match relation {

@@ -202,12 +202,16 @@ impl TracedChannel {
         let span = builder.start_with_context(&inner.tracer, cx);
 
         if !(already_traced && inner.republish == RepublishPolicy::Keep) {
-            // Inject from a context holding only the new span's identity (plus
-            // everything else `cx` carries, such as the order): no span lock taken.
-            let inject_cx = cx.with_remote_span_context(span.span_context().clone());
-            inner
-                .propagator
-                .inject_context(&inject_cx, &mut FieldTableInjector::new(&mut headers));
+            if let Some(default) = &inner.default_propagation {
+                default.inject(span.span_context(), cx.order(), &mut headers);
+            } else {
+                // Inject from a context holding only the new span's identity (plus
+                // everything else `cx` carries, such as the order): no span lock.
+                let inject_cx = cx.with_remote_span_context(span.span_context().clone());
+                inner
+                    .propagator
+                    .inject_context(&inject_cx, &mut FieldTableInjector::new(&mut headers));
+            }
         }
         let now = SystemTime::now();
         let now_ms = unix_millis(now);

@@ -16,7 +16,7 @@ use opentelemetry_semantic_conventions::attribute::{SERVER_ADDRESS, SERVER_PORT}
 use opentelemetry_semantic_conventions::SCHEMA_URL;
 use otel_order::OrderContextPropagator;
 
-use crate::carrier::RepublishPolicy;
+use crate::carrier::{DefaultPropagation, RepublishPolicy};
 use crate::metrics::AmqpMetrics;
 use crate::names::SCOPE_NAME;
 
@@ -50,6 +50,9 @@ pub(crate) struct Inner {
     pub(crate) meter: Meter,
     pub(crate) metrics: AmqpMetrics,
     pub(crate) propagator: Box<dyn TextMapPropagator + Send + Sync>,
+    /// Set when `propagator` is the default composite: the same propagation done
+    /// directly on the header table.
+    pub(crate) default_propagation: Option<DefaultPropagation>,
     pub(crate) republish: RepublishPolicy,
     /// `server.address` / `server.port`, when configured, ready to append.
     pub(crate) server: Vec<KeyValue>,
@@ -172,18 +175,29 @@ impl AmqpTelemetryBuilder {
         let meter = self
             .meter
             .unwrap_or_else(|| global::meter_with_scope(scope()));
-        let propagator = self.propagator.unwrap_or_else(|| {
-            Box::new(TextMapCompositePropagator::new(vec![
-                Box::new(TraceContextPropagator::new()),
-                Box::new(OrderContextPropagator::with_meter(&meter)),
-            ]))
-        });
+        let (propagator, default_propagation) = match self.propagator {
+            Some(propagator) => (propagator, None),
+            None => {
+                let order = OrderContextPropagator::with_meter(&meter);
+                let composite: Box<dyn TextMapPropagator + Send + Sync> =
+                    Box::new(TextMapCompositePropagator::new(vec![
+                        Box::new(TraceContextPropagator::new()),
+                        Box::new(order.clone()),
+                    ]));
+                let fast = DefaultPropagation {
+                    trace: TraceContextPropagator::new(),
+                    order,
+                };
+                (composite, Some(fast))
+            }
+        };
         AmqpTelemetry {
             inner: Arc::new(Inner {
                 tracer,
                 metrics: AmqpMetrics::new(&meter),
                 meter,
                 propagator,
+                default_propagation,
                 republish: self.republish,
                 server: self.server,
             }),
