@@ -1,127 +1,121 @@
-//! The order-flow demo: one order of the jewelry shop through all ten statuses across
-//! the Shop, CRM and MES APIs, over real HTTP, every span printed to the terminal.
+//! The order-flow demo: the jewelry shop's Shop, CRM and MES services and the MES
+//! tracing sidecar in one process, a handful of orders driven through all ten
+//! statuses over real HTTP and RabbitMQ, and per order a waterfall of its trace.
 //!
 //! ```text
-//! cargo run --example order_flow
+//! cargo run --example order_flow                          # happy orders
+//! cargo run --example order_flow -- --fault lost-message  # plus one broken order
+//! cargo run --example order_flow -- --fault all           # one order per fault
 //! ```
 //!
-//! Each service is an axum app with `OrderTraceLayer`, keeps its orders in its own
-//! store (as a database would) and records status moves with `StatusRecorder`; the
-//! calls between them go through `OrderTraceMiddleware`. With
-//! `OTEL_EXPORTER_OTLP_ENDPOINT` set, the same spans go to Jaeger or a Collector.
+//! Faults: `lost-message`, `slow-pricing`, `duplicate-approval`, `corrupt-upload`,
+//! `crash-before-ack`, `poison-message` (repeat `--fault` for several). `--orders N`
+//! sets the number of healthy orders (default 3).
+//!
+//! Needs RabbitMQ on 127.0.0.1:5672 (`AMQP_ADDR` overrides). With
+//! `OTEL_EXPORTER_OTLP_ENDPOINT` set, every service also exports to Jaeger or a
+//! Collector (see `examples/deploy/`).
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::process::ExitCode;
 
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::routing::post;
-use axum::Router;
-use opentelemetry::trace::{FutureExt, TraceContextExt, Tracer};
-use otel_order::http::{HostAllowList, OrderTraceLayer, OrderTraceMiddleware};
-use otel_order::{OrderContext, OrderId, OrderStatus, StatusRecorder};
+use jewelry::demo::{self, DemoConfig, DemoError};
+use jewelry::report;
+use jewelry::Fault;
 
-/// A service's own record of where each order stands (its database, in the demo).
-#[derive(Clone, Default)]
-struct Store(Arc<Mutex<HashMap<String, OrderContext>>>);
-
-#[derive(Clone)]
-struct Service {
-    store: Store,
-    recorder: Arc<StatusRecorder>,
-}
-
-/// `POST /orders/{id}/{status}`: the service moves the order to `status`, the way a
-/// real handler would after doing the work.
-async fn move_order(
-    State(service): State<Service>,
-    Path((id, status)): Path<(String, String)>,
-    inbound: Option<OrderContext>,
-) -> Result<String, (StatusCode, String)> {
-    let to: OrderStatus = status
-        .to_ascii_uppercase()
-        .parse()
-        .map_err(|e| (StatusCode::BAD_REQUEST, format!("{e}")))?;
-    let id = OrderId::new(&id).map_err(|e| (StatusCode::BAD_REQUEST, e.to_string()))?;
-    let mut store = service.store.0.lock().unwrap_or_else(|p| p.into_inner());
-    // What this service knows, else what the caller carried, else a new order.
-    let current = store
-        .get(id.as_str())
-        .cloned()
-        .or(inbound)
-        .unwrap_or_else(|| OrderContext::new(id.clone()));
-    let next = service.recorder.transition(&current, to);
-    store.insert(id.to_string(), next);
-    Ok(to.to_string())
-}
-
-async fn start(name: &str, store: Store) -> String {
-    let service = Service {
-        store,
-        recorder: Arc::new(StatusRecorder::new()),
-    };
-    let app = Router::new()
-        .route("/orders/{id}/{status}", post(move_order))
-        .with_state(service)
-        .layer(OrderTraceLayer::new());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a free port on 127.0.0.1");
-    let url = format!("http://{}", listener.local_addr().expect("bound address"));
-    eprintln!("{name} API listening on {url}");
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    url
+fn parse_args() -> Result<DemoConfig, String> {
+    let mut config = DemoConfig::default();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--fault" => {
+                let value = args.next().ok_or("--fault needs a value")?;
+                if value == "all" {
+                    config.faults.extend(Fault::ALL);
+                } else {
+                    config
+                        .faults
+                        .push(value.parse().map_err(|e| format!("{e}"))?);
+                }
+            }
+            "--orders" => {
+                let value = args.next().ok_or("--orders needs a number")?;
+                config.happy_orders = value
+                    .parse()
+                    .map_err(|_| format!("--orders: not a number: {value}"))?;
+            }
+            "-h" | "--help" => {
+                return Err("usage: order_flow [--fault lost-message|slow-pricing|duplicate-approval|corrupt-upload|crash-before-ack|poison-message|all]... [--orders N]".into());
+            }
+            other => return Err(format!("unknown argument {other:?}; try --help")),
+        }
+    }
+    Ok(config)
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let telemetry = ordertrace::init("order-flow-demo")?;
+async fn main() -> ExitCode {
+    let config = match parse_args() {
+        Ok(c) => c,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    let faults = config.faults.clone();
+    let run = match demo::run(config).await {
+        Ok(run) => run,
+        Err(DemoError::Broker(e)) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+        Err(e) => {
+            eprintln!("the demo could not start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    run.flush();
+    let spans = run.spans();
 
-    // One shared store stands in for the order state each system reads from its own
-    // database; the status moves and spans are what the demo is about.
-    let store = Store::default();
-    let shop = start("Shop", store.clone()).await;
-    let crm = start("CRM", store.clone()).await;
-    let mes = start("MES", store.clone()).await;
-
-    let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
-        .with(
-            OrderTraceMiddleware::builder()
-                .allow_order_headers_to(HostAllowList::new(["127.0.0.1"]))
-                .build(),
-        )
-        .build();
-
-    let order = "ORD-2026-000123";
-    // The customer's journey is one trace: the Shop's front end starts it.
-    let journey = opentelemetry::global::tracer("shop-frontend").start("customer journey");
-    let cx = opentelemetry::Context::current_with_span(journey);
-    let steps = [
-        (&shop, OrderStatus::Initiated),
-        (&shop, OrderStatus::FileUploaded),
-        (&shop, OrderStatus::Submitted),
-        (&mes, OrderStatus::PriceCalculated),
-        (&crm, OrderStatus::ManufacturingApproved),
-        (&mes, OrderStatus::ManufacturingStarted),
-        (&mes, OrderStatus::ManufacturingCompleted),
-        (&mes, OrderStatus::Packaging),
-        (&mes, OrderStatus::Shipped),
-        (&crm, OrderStatus::Closed),
-    ];
-    for (service, status) in steps {
-        let response = client
-            .post(format!("{service}/orders/{order}/{status}"))
-            .with_extension(OrderContext::new(OrderId::new(order)?))
-            .send()
-            .with_context(cx.clone())
-            .await?;
-        eprintln!("{order} -> {status}: HTTP {}", response.status());
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    println!(
+        "ordertrace order-flow demo: Shop, CRM, MES and the MES sidecar over HTTP and RabbitMQ ({} orders, {} spans, {:.1}s)",
+        run.outcomes.len(),
+        spans.len(),
+        run.elapsed.as_secs_f64()
+    );
+    if !faults.is_empty() {
+        let names: Vec<_> = faults.iter().map(|f| f.as_str()).collect();
+        println!("faults injected: {}", names.join(", "));
     }
+    for outcome in &run.outcomes {
+        println!("\n== {}", report::outcome_line(outcome));
+        print!("{}", report::waterfall(&spans, &outcome.order_id));
+    }
+    println!("\n== time in status (from the status spans; SLA of SUBMITTED: 1s)");
+    print!("{}", report::status_table(&spans));
 
-    cx.span().end();
-    telemetry.flush();
-    // Give the console exporter's batch a moment to print before exiting.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    Ok(())
+    let stuck: Vec<_> = run
+        .mes_book
+        .snapshot(&jewelry::mes::MES_STATUSES)
+        .into_iter()
+        .filter(|s| s.open > 0)
+        .collect();
+    println!("\n== stuck-order gauge (order.status.count from MES's store)");
+    if stuck.is_empty() {
+        println!("  no open orders in MES");
+    }
+    for s in stuck {
+        let age = s
+            .oldest_entered_at
+            .and_then(|at| at.elapsed().ok())
+            .map(|d| format!(", oldest {:.1}s", d.as_secs_f64()))
+            .unwrap_or_default();
+        println!("  {:<24} {} open{age}", s.status.as_str(), s.open);
+    }
+    if std::env::var_os("OTEL_EXPORTER_OTLP_ENDPOINT").is_none() {
+        println!("\nSet OTEL_EXPORTER_OTLP_ENDPOINT (see examples/deploy/) to see the same traces in Jaeger.");
+    }
+    if let Err(e) = run.cleanup().await {
+        eprintln!("could not delete the demo's queues: {e}");
+    }
+    ExitCode::SUCCESS
 }

@@ -1,0 +1,549 @@
+//! The order-flow scenario: the three services and the sidecar in one process, a
+//! handful of customers driving orders through all ten statuses over real HTTP and
+//! RabbitMQ, and one order per requested [`Fault`] broken on purpose.
+//!
+//! Used by `cargo run --example order_flow` (which prints [`crate::report`]) and by
+//! the root integration test (which asserts on what was exported over OTLP).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use lapin::Connection;
+use otel_order::OrderStatus;
+use reqwest::header::HeaderMap;
+use sha2::{Digest, Sha256};
+
+use crate::api::hex;
+use crate::broker::{self, BrokerUnreachable};
+use crate::crm::{self, CrmService};
+use crate::faults::{Fault, FaultPlan};
+use crate::mes::{self, Mes, MesConfig};
+use crate::orders::{OrderBook, OrderForm};
+use crate::shop::{self, ShopConfig, CHECKSUM_HEADER};
+use crate::sidecar::{self, SidecarConfig};
+use crate::stl::Mesh;
+use crate::telemetry::{CollectedSpan, ServiceTelemetry, SpanCollector};
+use crate::topology::Topology;
+
+/// Service names as they appear in traces.
+pub const SHOP: &str = "shop-api";
+/// CRM's service name.
+pub const CRM: &str = "crm-api";
+/// MES's service name.
+pub const MES: &str = "mes";
+/// The sidecar's service name.
+pub const SIDECAR: &str = "mes-sidecar";
+
+/// The customers of the demo: realistic order forms whose personal data must never
+/// reach telemetry. The integration test looks for each of these strings in the
+/// exported bytes.
+pub fn customers() -> Vec<OrderForm> {
+    let form =
+        |name: &str, phone: &str, email: &str, passport: &str, item: &str, metal: &str| OrderForm {
+            full_name: name.into(),
+            phone: phone.into(),
+            email: email.into(),
+            passport: passport.into(),
+            item: item.into(),
+            metal: metal.into(),
+            comment: format!("Гравировка внутри, связаться с {name} по {phone}"),
+        };
+    vec![
+        form(
+            "Смирнова Анна Сергеевна",
+            "+7 916 123-45-67",
+            "anna.smirnova@example.ru",
+            "4510 123456",
+            "ring",
+            "gold-585",
+        ),
+        form(
+            "Кузнецов Дмитрий Иванович",
+            "+7 (903) 555-12-34",
+            "d.kuznetsov@example.com",
+            "4608 654321",
+            "ring",
+            "platinum-950",
+        ),
+        form(
+            "Петрова Елена Викторовна",
+            "8 926 777-88-99",
+            "elena.petrova@example.org",
+            "4011 246810",
+            "ring",
+            "silver-925",
+        ),
+        form(
+            "Соколов Артём Павлович",
+            "+7 985 321-00-11",
+            "artem.sokolov@example.ru",
+            "4512 135790",
+            "ring",
+            "gold-585",
+        ),
+        form(
+            "Волкова Мария Андреевна",
+            "+7 915 222-33-44",
+            "m.volkova@example.net",
+            "4613 112233",
+            "ring",
+            "silver-925",
+        ),
+        form(
+            "Лебедев Игорь Николаевич",
+            "+7 977 444-55-66",
+            "igor.lebedev@example.ru",
+            "4014 998877",
+            "ring",
+            "gold-585",
+        ),
+        form(
+            "Новикова Ольга Дмитриевна",
+            "+7 926 101-20-30",
+            "olga.novikova@example.com",
+            "4515 102030",
+            "ring",
+            "platinum-950",
+        ),
+        form(
+            "Морозов Сергей Алексеевич",
+            "+7 999 808-70-60",
+            "s.morozov@example.org",
+            "4616 405060",
+            "ring",
+            "silver-925",
+        ),
+    ]
+}
+
+/// How to run the scenario.
+#[derive(Clone, Debug)]
+pub struct DemoConfig {
+    /// RabbitMQ address.
+    pub amqp_addr: String,
+    /// Orders that go through untouched.
+    pub happy_orders: usize,
+    /// One extra order per fault, broken by it.
+    pub faults: Vec<Fault>,
+    /// Pricing delay of a normal order (the first; later ones take a little longer).
+    pub pricing_delay: Duration,
+    /// Pricing delay under [`Fault::SlowPricing`].
+    pub slow_pricing_delay: Duration,
+    /// SLA of `SUBMITTED`.
+    pub pricing_sla: Duration,
+    /// How long a step may take before the order counts as stuck.
+    pub step_timeout: Duration,
+}
+
+impl Default for DemoConfig {
+    fn default() -> Self {
+        DemoConfig {
+            amqp_addr: broker::amqp_addr(),
+            happy_orders: 3,
+            faults: Vec::new(),
+            pricing_delay: Duration::from_millis(120),
+            slow_pricing_delay: Duration::from_millis(1_500),
+            pricing_sla: Duration::from_secs(1),
+            step_timeout: Duration::from_secs(3),
+        }
+    }
+}
+
+/// Why the scenario could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// No broker.
+    #[error(transparent)]
+    Broker(#[from] BrokerUnreachable),
+    /// A broker operation failed.
+    #[error("RabbitMQ operation failed: {0}")]
+    Amqp(#[from] lapin::Error),
+    /// Telemetry could not be set up.
+    #[error("telemetry setup failed: {0}")]
+    Telemetry(#[from] ordertrace::InitError),
+    /// A local socket could not be opened.
+    #[error("cannot listen on 127.0.0.1: {0}")]
+    Listen(#[from] std::io::Error),
+}
+
+/// What happened to one order.
+#[derive(Clone, Debug)]
+pub struct OrderOutcome {
+    /// The order id.
+    pub order_id: String,
+    /// The fault it was given, if any.
+    pub fault: Option<Fault>,
+    /// The last status any system recorded for it.
+    pub reached: Option<OrderStatus>,
+    /// The step where the driver gave up, when the order did not close.
+    pub stopped: Option<String>,
+}
+
+/// A finished scenario: outcomes, spans, and the services (still running, so the
+/// caller can flush and read gauges).
+pub struct DemoRun {
+    /// One per order, happy ones first.
+    pub outcomes: Vec<OrderOutcome>,
+    /// The run's topology (deleted by [`DemoRun::cleanup`]).
+    pub topology: Topology,
+    /// MES's order book (the stuck orders).
+    pub mes_book: OrderBook,
+    /// Wall time of the scenario.
+    pub elapsed: Duration,
+    collector: SpanCollector,
+    services: Vec<ServiceTelemetry>,
+    connection: Arc<Connection>,
+    _mes: Mes,
+    _crm: CrmService,
+    servers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl DemoRun {
+    /// Every span the services finished, redacted, with the recording service.
+    pub fn spans(&self) -> Vec<CollectedSpan> {
+        self.collector.spans()
+    }
+
+    /// Flush every service's spans and metrics to its exporters.
+    pub fn flush(&self) {
+        for service in &self.services {
+            service.flush();
+        }
+    }
+
+    /// Stop the servers, delete the run's exchanges and queues, close the connection.
+    pub async fn cleanup(self) -> Result<(), lapin::Error> {
+        for server in &self.servers {
+            server.abort();
+        }
+        let channel = self.connection.create_channel().await?;
+        let result = self.topology.delete(&channel).await;
+        let _ = self.connection.close(200, "demo finished".into()).await;
+        result
+    }
+}
+
+async fn serve(
+    router: axum::Router,
+) -> Result<(String, tokio::task::JoinHandle<()>), std::io::Error> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    Ok((url, task))
+}
+
+/// Start everything, drive the orders, return the outcome.
+pub async fn run(config: DemoConfig) -> Result<DemoRun, DemoError> {
+    let started = Instant::now();
+    let connection = Arc::new(broker::connect(&config.amqp_addr).await?);
+    let run_id = format!(
+        "{:x}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or_default()
+            % 0xff_ffff
+    );
+    let topology = Topology::new(&format!("demo-{run_id}"));
+    let faults = FaultPlan::new();
+    let collector = SpanCollector::default();
+    let shop_t = ServiceTelemetry::in_process(SHOP, &collector)?;
+    let crm_t = ServiceTelemetry::in_process(CRM, &collector)?;
+    let mes_t = ServiceTelemetry::in_process(MES, &collector)?;
+    let sidecar_t = ServiceTelemetry::in_process(SIDECAR, &collector)?;
+
+    let prefix = format!("ORD-{}", run_id.to_ascii_uppercase());
+    let (shop_router, _shop_book) = shop::app(
+        &shop_t,
+        &connection,
+        ShopConfig {
+            topology: topology.clone(),
+            faults: faults.clone(),
+            order_prefix: prefix.clone(),
+        },
+    )
+    .await?;
+    let (shop_url, shop_server) = serve(shop_router).await?;
+    let crm = crm::start(&crm_t, &connection, topology.clone()).await?;
+    let (crm_url, crm_server) = serve(crm.router.clone()).await?;
+    let mes = mes::start(
+        &mes_t,
+        Arc::clone(&connection),
+        MesConfig {
+            topology: topology.clone(),
+            faults: faults.clone(),
+            pricing_delay: config.pricing_delay,
+            slow_pricing_delay: config.slow_pricing_delay,
+            pricing_sla: config.pricing_sla,
+            storage_url: shop_url.clone(),
+        },
+    )
+    .await?;
+    let (mes_url, mes_server) = serve(mes.operator_api.clone()).await?;
+    let (sidecar_router, _) = sidecar::app(
+        &sidecar_t,
+        SidecarConfig::new(&mes_url, sidecar::mes_operator_routes()),
+    );
+    let (sidecar_url, sidecar_server) = serve(sidecar_router).await?;
+
+    // Orders are numbered by the Shop in creation order: create them one by one so
+    // the fault plan can name them, then let them run concurrently.
+    let forms = customers();
+    let plan: Vec<Option<Fault>> = std::iter::repeat_n(None, config.happy_orders)
+        .chain(config.faults.iter().copied().map(Some))
+        .collect();
+    let urls = Urls {
+        shop: shop_url,
+        crm: crm_url,
+        mes: mes_url,
+        sidecar: sidecar_url,
+    };
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap_or_default();
+    let mut drivers = Vec::new();
+    for (i, fault) in plan.into_iter().enumerate() {
+        let form = forms[i % forms.len()].clone();
+        let created = create(&http, &urls, &form).await;
+        let (order_id, session) = match created {
+            Ok(c) => c,
+            Err(step) => {
+                drivers.push(tokio::spawn(async move {
+                    OrderOutcome {
+                        order_id: String::from("?"),
+                        fault,
+                        reached: None,
+                        stopped: Some(step),
+                    }
+                }));
+                continue;
+            }
+        };
+        if let Some(fault) = fault {
+            faults.plan(&order_id, fault);
+        }
+        let (http, urls, config) = (http.clone(), urls.clone(), config.clone());
+        // Stagger the orders a little, as customers do.
+        let pause = Duration::from_millis(15 * i as u64);
+        drivers.push(tokio::spawn(async move {
+            tokio::time::sleep(pause).await;
+            let stopped = drive(&http, &urls, &config, &order_id, session, i)
+                .await
+                .err();
+            OrderOutcome {
+                order_id,
+                fault,
+                reached: None,
+                stopped,
+            }
+        }));
+    }
+    let mut outcomes = Vec::new();
+    for driver in drivers {
+        if let Ok(outcome) = driver.await {
+            outcomes.push(outcome);
+        }
+    }
+    // Let late messages (duplicates, dead letters) land before reading the books.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for outcome in &mut outcomes {
+        outcome.reached = [&crm.book, &mes.book, &_shop_book]
+            .iter()
+            .filter_map(|b| b.get(&outcome.order_id)?.order.status())
+            .max();
+    }
+    Ok(DemoRun {
+        outcomes,
+        topology,
+        mes_book: mes.book.clone(),
+        elapsed: started.elapsed(),
+        collector,
+        services: vec![shop_t, crm_t, mes_t, sidecar_t],
+        connection,
+        _mes: mes,
+        _crm: crm,
+        servers: vec![shop_server, crm_server, mes_server, sidecar_server],
+    })
+}
+
+#[derive(Clone, Debug)]
+struct Urls {
+    shop: String,
+    crm: String,
+    mes: String,
+    sidecar: String,
+}
+
+/// The trace and order headers a browser or dashboard echoes back.
+#[derive(Clone, Debug, Default)]
+struct Session(HeaderMap);
+
+impl Session {
+    fn absorb(&mut self, headers: &HeaderMap) {
+        for name in ["traceparent", "tracestate", "ordertrace-order"] {
+            if let Some(v) = headers.get(name) {
+                self.0.insert(name, v.clone());
+            }
+        }
+    }
+}
+
+async fn create(
+    http: &reqwest::Client,
+    urls: &Urls,
+    form: &OrderForm,
+) -> Result<(String, Session), String> {
+    let response = http
+        .post(format!("{}/orders", urls.shop))
+        .header("content-type", "application/json")
+        .body(serde_json::to_vec(form).unwrap_or_default())
+        .send()
+        .await
+        .map_err(|e| format!("create: {e}"))?;
+    if !response.status().is_success() {
+        return Err(format!("create: HTTP {}", response.status()));
+    }
+    let mut session = Session::default();
+    session.absorb(response.headers());
+    let bytes = response.bytes().await.map_err(|e| format!("create: {e}"))?;
+    let body: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| format!("create: {e}"))?;
+    let id = body["order_id"]
+        .as_str()
+        .ok_or("create: no order id")?
+        .to_owned();
+    Ok((id, session))
+}
+
+async fn step(
+    request: reqwest::RequestBuilder,
+    session: &mut Session,
+    what: &str,
+) -> Result<(), String> {
+    let response = request
+        .headers(session.0.clone())
+        .send()
+        .await
+        .map_err(|e| format!("{what}: {e}"))?;
+    if !response.status().is_success() {
+        let status = response.status();
+        let body = response.text().await.unwrap_or_default();
+        return Err(format!("{what}: HTTP {status} {body}"));
+    }
+    session.absorb(response.headers());
+    Ok(())
+}
+
+/// One customer's order after creation: upload, submit, wait for production, the
+/// operators' four steps through the sidecar, the courier's delivery confirmation.
+async fn drive(
+    http: &reqwest::Client,
+    urls: &Urls,
+    config: &DemoConfig,
+    id: &str,
+    mut session: Session,
+    n: usize,
+) -> Result<(), String> {
+    let pause = |ms: u64| tokio::time::sleep(Duration::from_millis(ms + 7 * n as u64));
+    pause(40).await;
+    let model = Mesh::ring(9.0 + n as f32 * 0.25, 8.2, 3.0 + (n % 3) as f32, 96).to_binary_stl();
+    let checksum = hex(&Sha256::digest(&model));
+    step(
+        http.put(format!("{}/orders/{id}/model", urls.shop))
+            .header(CHECKSUM_HEADER, checksum)
+            .header("content-type", "model/stl")
+            .body(model),
+        &mut session,
+        "upload model",
+    )
+    .await?;
+    pause(30).await;
+    step(
+        http.post(format!("{}/orders/{id}/submit", urls.shop)),
+        &mut session,
+        "submit",
+    )
+    .await?;
+
+    // The operator's dashboard: wait until MES has the approved order, then pick up
+    // its trace headers.
+    let deadline = Instant::now() + config.step_timeout + config.slow_pricing_delay;
+    let mut operator = Session::default();
+    loop {
+        if let Ok(r) = http.get(format!("{}/orders/{id}", urls.mes)).send().await {
+            if r.status().is_success() {
+                let bytes = r.bytes().await.unwrap_or_default();
+                let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+                if body["status"] == OrderStatus::ManufacturingApproved.as_str() {
+                    if let Some(headers) = body["trace_headers"].as_object() {
+                        for (k, v) in headers {
+                            if let (Ok(name), Some(Ok(value))) = (
+                                reqwest::header::HeaderName::try_from(k.as_str()),
+                                v.as_str().map(reqwest::header::HeaderValue::from_str),
+                            ) {
+                                operator.0.insert(name, value);
+                            }
+                        }
+                    }
+                    break;
+                }
+            }
+        }
+        if Instant::now() > deadline {
+            return Err("waiting for manufacturing approval (never reached MES production)".into());
+        }
+        tokio::time::sleep(Duration::from_millis(40)).await;
+    }
+
+    pause(60).await;
+    step(
+        http.post(format!("{}/orders/{id}/start", urls.sidecar)),
+        &mut operator,
+        "operator: start",
+    )
+    .await?;
+    pause(120).await;
+    step(
+        http.post(format!("{}/orders/{id}/complete", urls.sidecar)),
+        &mut operator,
+        "operator: complete",
+    )
+    .await?;
+    pause(50).await;
+    step(
+        http.post(format!("{}/packaging", urls.sidecar))
+            .header("x-order-id", id),
+        &mut operator,
+        "operator: package",
+    )
+    .await?;
+    pause(40).await;
+    // The shipping label names the recipient: the sidecar records the body, the
+    // redactor masks it.
+    let form = &customers()[n % customers().len()];
+    let label = serde_json::json!({
+        "order_id": id,
+        "recipient": form.full_name,
+        "phone": form.phone,
+        "address": "Москва, ул. Тверская, д. 7, кв. 12",
+    });
+    step(
+        http.post(format!("{}/shipments", urls.sidecar))
+            .header("content-type", "application/json")
+            .body(label.to_string()),
+        &mut operator,
+        "operator: ship",
+    )
+    .await?;
+    pause(80).await;
+    step(
+        http.post(format!("{}/orders/{id}/delivered", urls.crm)),
+        &mut operator,
+        "courier: delivered",
+    )
+    .await?;
+    Ok(())
+}
