@@ -37,6 +37,7 @@
 //! `tracing-opentelemetry`) nest under the process span, and
 //! `OrderContext::current()` returns the message's order.
 
+use std::borrow::Cow;
 use std::error::Error as StdError;
 use std::fmt;
 use std::future::Future;
@@ -120,7 +121,7 @@ struct Shared {
     telemetry: AmqpTelemetry,
     config: ConsumerConfig,
     /// `process {queue}`
-    span_name: String,
+    span_name: Cow<'static, str>,
     /// The consumer group, shared by every span's attribute.
     group: Option<Value>,
     /// system, operation name, destination (queue)[, consumer group]
@@ -166,7 +167,7 @@ impl DeliveryTracer {
             .map(|g| Value::from(Arc::<str>::from(g)));
         DeliveryTracer {
             shared: Arc::new(Shared {
-                span_name: span_name(OPERATION_NAME_PROCESS, &config.queue).into_owned(),
+                span_name: span_name(OPERATION_NAME_PROCESS, &config.queue),
                 in_flight: telemetry.inner.metrics.in_flight.counter(&config.queue),
                 group,
                 telemetry,
@@ -211,7 +212,27 @@ impl DeliveryTracer {
             },
         };
 
-        let mut attributes = Vec::with_capacity(20);
+        let death = XDeath::from_headers(headers);
+        let order = parent.order();
+        let message_id = delivery.properties.message_id();
+        let correlation_id = delivery.properties.correlation_id();
+        let routing_key = delivery.routing_key.as_str();
+        // Exactly as many as pushed below: a larger vector would leave the
+        // allocator's fast size classes (a `KeyValue` is 56 bytes).
+        let capacity = 8
+            + usize::from(shared.group.is_some())
+            + usize::from(!routing_key.is_empty())
+            + usize::from(message_id.is_some())
+            + usize::from(correlation_id.is_some())
+            + order.map_or(0, |o| 1 + usize::from(o.status().is_some()))
+            + 2
+            + death.as_ref().map_or(0, |d| {
+                1 + usize::from(d.reason.is_some())
+                    + usize::from(d.queue.is_some())
+                    + usize::from(d.exchange.is_some())
+            })
+            + inner.server.len();
+        let mut attributes = Vec::with_capacity(capacity);
         attributes.extend([
             KeyValue::new(MESSAGING_SYSTEM, SYSTEM_RABBITMQ),
             KeyValue::new(MESSAGING_OPERATION_TYPE, OPERATION_TYPE_PROCESS),
@@ -228,25 +249,31 @@ impl DeliveryTracer {
         if let Some(group) = &shared.group {
             attributes.push(KeyValue::new(MESSAGING_CONSUMER_GROUP_NAME, group.clone()));
         }
-        if !delivery.routing_key.as_str().is_empty() {
+        if !routing_key.is_empty() {
+            // Routed by queue name (default exchange): share the queue's value.
+            let value = if routing_key == shared.config.queue {
+                shared.queue_attributes[0].value.clone()
+            } else {
+                Value::from(routing_key.to_owned())
+            };
             attributes.push(KeyValue::new(
                 MESSAGING_RABBITMQ_DESTINATION_ROUTING_KEY,
-                delivery.routing_key.as_str().to_owned(),
+                value,
             ));
         }
-        if let Some(id) = delivery.properties.message_id() {
+        if let Some(id) = message_id {
             attributes.push(KeyValue::new(MESSAGING_MESSAGE_ID, id.as_str().to_owned()));
         }
-        if let Some(id) = delivery.properties.correlation_id() {
+        if let Some(id) = correlation_id {
             attributes.push(KeyValue::new(
                 MESSAGING_MESSAGE_CONVERSATION_ID,
                 id.as_str().to_owned(),
             ));
         }
-        if let Some(order) = parent.order() {
+        if let Some(order) = order {
             attributes.push(KeyValue::new(
                 otel_order::names::ORDER_ID,
-                order.order_id().as_str().to_owned(),
+                order.order_id().to_value(),
             ));
             if let Some(status) = order.status() {
                 attributes.push(KeyValue::new(
@@ -262,7 +289,7 @@ impl DeliveryTracer {
                 .queue_wait
                 .record(&metrics.queue_wait, &shared.queue_attributes, wait);
         }
-        if let Some(death) = XDeath::from_headers(headers) {
+        if let Some(death) = death {
             attributes.push(KeyValue::new(ATTR_X_DEATH_COUNT, death.count));
             let mut labels = vec![shared.queue_attributes[0].clone()];
             if let Some(reason) = death.reason {

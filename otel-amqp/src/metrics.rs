@@ -4,6 +4,7 @@
 //! names, `error.type`, dead-letter reasons. Message ids, routing keys and order ids
 //! never become metric attributes (routing keys of topic exchanges often carry ids).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
@@ -51,7 +52,7 @@ pub(crate) struct ExchangeState {
     /// `messaging.destination.name` (`amq.default` for the default exchange).
     pub(crate) destination: Value,
     /// `publish {exchange}`
-    pub(crate) span_name: String,
+    pub(crate) span_name: Cow<'static, str>,
     /// system, operation name, destination
     pub(crate) metric_attributes: [KeyValue; 3],
     pub(crate) sent: LazyCounter,
@@ -59,12 +60,12 @@ pub(crate) struct ExchangeState {
 
 impl ExchangeState {
     fn new(destination: &str) -> Self {
+        let span_name = crate::publish::span_name(OPERATION_NAME_PUBLISH, destination);
         let destination = if destination == DEFAULT_EXCHANGE {
             Value::from(DEFAULT_EXCHANGE)
         } else {
             Value::from(Arc::<str>::from(destination))
         };
-        let span_name = format!("{OPERATION_NAME_PUBLISH} {destination}");
         ExchangeState {
             metric_attributes: [
                 KeyValue::new(MESSAGING_SYSTEM, SYSTEM_RABBITMQ),

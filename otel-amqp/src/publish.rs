@@ -27,10 +27,11 @@
 //! ids, and both the span name and the metric attribute must stay low-cardinality.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context as TaskContext, Poll};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -166,7 +167,7 @@ impl TracedChannel {
         if let Some(order) = cx.order() {
             attributes.push(KeyValue::new(
                 otel_order::names::ORDER_ID,
-                order.order_id().as_str().to_owned(),
+                order.order_id().to_value(),
             ));
             if let Some(status) = order.status() {
                 attributes.push(KeyValue::new(
@@ -179,11 +180,7 @@ impl TracedChannel {
 
         let mut builder = inner
             .tracer
-            .span_builder(if destination == DEFAULT_EXCHANGE {
-                Cow::Borrowed("publish amq.default")
-            } else {
-                Cow::Owned(state.span_name.clone())
-            })
+            .span_builder(state.span_name.clone())
             .with_kind(SpanKind::Producer)
             .with_attributes(attributes);
         if already_traced && inner.republish == RepublishPolicy::Link {
@@ -249,6 +246,10 @@ impl TracedChannel {
     }
 }
 
+/// `{operation} {destination}` as a span name that costs nothing per span: the
+/// first [`MAX_STATIC_NAMES`] distinct names of the process are kept for its
+/// lifetime (they are per queue or exchange, built once per consumer or
+/// exchange), later ones are owned strings cloned per span.
 pub(crate) fn span_name(operation: &'static str, destination: &str) -> Cow<'static, str> {
     if operation == OPERATION_NAME_PUBLISH && destination == DEFAULT_EXCHANGE {
         return Cow::Borrowed("publish amq.default");
@@ -257,8 +258,23 @@ pub(crate) fn span_name(operation: &'static str, destination: &str) -> Cow<'stat
     name.push_str(operation);
     name.push(' ');
     name.push_str(destination);
-    Cow::Owned(name)
+    static NAMES: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
+    let mut names = NAMES.lock().unwrap_or_else(|e| e.into_inner());
+    let names = names.get_or_insert_with(HashSet::new);
+    if let Some(known) = names.get(name.as_str()) {
+        return Cow::Borrowed(known);
+    }
+    if names.len() >= MAX_STATIC_NAMES {
+        return Cow::Owned(name);
+    }
+    let name: &'static str = Box::leak(name.into_boxed_str());
+    names.insert(name);
+    Cow::Borrowed(name)
 }
+
+/// Most span names kept for the process's lifetime (a few hundred KiB at most;
+/// queue and exchange names are bounded anyway, being metric attributes).
+const MAX_STATIC_NAMES: usize = 4096;
 
 /// The broker's confirm of one traced publish: await it for the outcome.
 ///
