@@ -140,7 +140,7 @@ struct Cluster {
 const LONG_CLUSTER: u32 = 9;
 
 /// Long-cluster ranges kept separately.
-pub(crate) const MAX_RANGES: usize = 4;
+pub(crate) const MAX_RANGES: usize = 8;
 
 impl Hints {
     /// The recorded long-cluster ranges.
@@ -209,22 +209,13 @@ fn scan_bytes(text: &[u8], from: usize, to: usize, state: &mut Cluster, h: &mut 
     }
 }
 
-/// Whether `passport` and `inn` (any case; `inn` not preceded by a letter) occur,
-/// in one pass.
+/// Whether `passport` and `inn` (any case; `inn` not preceded by a letter) occur.
+/// Candidate positions come from a SIMD byte search, so this costs little even on
+/// long texts.
 fn context_words(text: &[u8]) -> (bool, bool) {
-    let (mut passport, mut inn) = (false, false);
-    for (i, &b) in text.iter().enumerate() {
-        match b | 0x20 {
-            b'p' => passport |= word_at(text, i, b"passport"),
-            b'i' => {
-                inn |= word_at(text, i, b"inn") && (i == 0 || !text[i - 1].is_ascii_alphabetic())
-            }
-            _ => continue,
-        }
-        if passport && inn {
-            break;
-        }
-    }
+    let passport = memchr::memchr2_iter(b'p', b'P', text).any(|i| word_at(text, i, b"passport"));
+    let inn = memchr::memchr2_iter(b'i', b'I', text)
+        .any(|i| word_at(text, i, b"inn") && (i == 0 || !text[i - 1].is_ascii_alphabetic()));
     (passport, inn)
 }
 
