@@ -30,6 +30,7 @@ pub mod orders;
 pub mod report;
 pub mod shop;
 pub mod sidecar;
+pub mod standalone;
 pub mod stl;
 pub mod telemetry;
 pub mod topology;
