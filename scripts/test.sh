@@ -13,6 +13,7 @@ missing=()
 command -v rabbitmq-server >/dev/null 2>&1 || missing+=(rabbitmq-server)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
+python3 -c 'import yaml' >/dev/null 2>&1 || missing+=(python3-yaml)
 if ((${#missing[@]})); then
   step "installing ${missing[*]}"
   apt-get update -qq
@@ -53,3 +54,13 @@ step "Prometheus rules"
 promtool check rules otel-order/prometheus/order-status.rules.yml
 promtool test rules otel-order/prometheus/order-status.test.yml
 amtool check-config otel-order/prometheus/alertmanager.example.yml
+
+step "deploy configs (examples/deploy)"
+promtool check config examples/deploy/prometheus.yml
+python3 - examples/deploy/*.yml examples/deploy/*.yaml examples/deploy/grafana/provisioning/*/*.yml <<'PY'
+import sys, yaml
+for path in sys.argv[1:]:
+    with open(path) as f:
+        yaml.safe_load(f)
+    print("  valid YAML:", path)
+PY
