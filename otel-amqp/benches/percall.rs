@@ -1,6 +1,7 @@
 //! Deterministic per-message cost for profiling: publish + consume `N` messages
 //! (`PERCALL_N`, default 2000, after 200 warm-up) either bare or traced
-//! (`PERCALL_MODE=bare|traced`) against the real broker, counting heap
+//! (`PERCALL_MODE=bare|headers|traced`; `headers` is bare lapin carrying the
+//! headers the traced side adds) against the real broker, counting heap
 //! allocations. Meant for `valgrind --tool=callgrind`, where instruction counts
 //! per message do not depend on machine load:
 //!
@@ -18,7 +19,7 @@ use lapin::options::{
     BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions,
     ConfirmSelectOptions, QueueDeclareOptions, QueueDeleteOptions,
 };
-use lapin::types::FieldTable;
+use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Connection, ConnectionProperties};
 use opentelemetry::Context;
 use opentelemetry_sdk::error::OTelSdkResult;
@@ -81,7 +82,11 @@ impl PushMetricExporter for DiscardMetrics {
 
 fn main() {
     // `cargo bench` passes `--bench`; nothing to parse.
-    let traced = std::env::var("PERCALL_MODE").as_deref() != Ok("bare");
+    let mode = std::env::var("PERCALL_MODE").unwrap_or_default();
+    // `headers`: bare lapin carrying the headers the traced side adds (what the
+    // context costs lapin and the broker, without any instrumentation).
+    let with_headers = mode == "headers";
+    let traced = mode != "bare" && !with_headers;
     let n: usize = std::env::var("PERCALL_N")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -160,6 +165,27 @@ fn main() {
                     .with_content_type("application/json".into())
                     .with_message_id("m".into())
             };
+            let bare_properties = || {
+                if !with_headers {
+                    return properties();
+                }
+                let mut headers = FieldTable::default();
+                headers.insert(
+                    "traceparent".into(),
+                    AMQPValue::LongString(
+                        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into(),
+                    ),
+                );
+                headers.insert(
+                    otel_order::names::HEADER_ORDER.into(),
+                    AMQPValue::LongString("id=ORD-2026-000123;status=SUBMITTED".into()),
+                );
+                headers.insert(
+                    "ordertrace-published-at".into(),
+                    AMQPValue::LongLongInt(1_763_780_000_000),
+                );
+                properties().with_headers(headers).with_timestamp(1_763_780_000)
+            };
             let mut left = count;
             while left > 0 {
                 let m = left.min(500);
@@ -194,7 +220,7 @@ fn main() {
                                     queue.as_str().into(),
                                     BasicPublishOptions::default(),
                                     &payload,
-                                    properties(),
+                                    bare_properties(),
                                 )
                                 .await
                                 .unwrap(),
@@ -215,7 +241,7 @@ fn main() {
         let allocs = ALLOCS.load(Ordering::Relaxed) - allocs;
         println!(
             "{} {n} messages: {:.0} msg/s, {:.1} allocations per message",
-            if traced { "traced" } else { "bare" },
+            if traced { "traced" } else if with_headers { "bare+headers" } else { "bare" },
             n as f64 / elapsed.as_secs_f64(),
             allocs as f64 / n as f64
         );

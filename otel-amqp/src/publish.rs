@@ -141,6 +141,8 @@ impl TracedChannel {
         let mut headers = properties.headers().clone().unwrap_or_default();
         let already_traced = has_traceparent(&headers);
 
+        // One clock read for the span start and the published-at header.
+        let now = SystemTime::now();
         let mut attributes = Vec::with_capacity(12);
         attributes.extend([
             KeyValue::new(MESSAGING_SYSTEM, SYSTEM_RABBITMQ),
@@ -182,6 +184,7 @@ impl TracedChannel {
             .tracer
             .span_builder(state.span_name.clone())
             .with_kind(SpanKind::Producer)
+            .with_start_time(now)
             .with_attributes(attributes);
         if already_traced && inner.republish == RepublishPolicy::Link {
             let previous = inner
@@ -210,7 +213,6 @@ impl TracedChannel {
                     .inject_context(&inject_cx, &mut FieldTableInjector::new(&mut headers));
             }
         }
-        let now = SystemTime::now();
         let now_ms = unix_millis(now);
         headers.insert(
             ShortString::from(HEADER_PUBLISHED_AT),
