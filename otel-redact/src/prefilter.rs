@@ -100,13 +100,17 @@ pub(crate) fn scan(text: &[u8]) -> Hints {
         }
     }
     let mut state = Cluster::default();
-    let mut chunks = text.chunks_exact(CHUNK);
+    // Consecutive chunks that need the state machine are handed to it as one run.
+    let mut pending: Option<usize> = None;
     let mut offset = 0;
-    for chunk in &mut chunks {
+    for chunk in text.chunks_exact(CHUNK) {
         let classes = chunk
             .iter()
             .fold(0u8, |acc, &b| acc | CLASS[usize::from(b)]);
         if classes & !(SEP | WORD) == 0 {
+            if let Some(from) = pending.take() {
+                scan_bytes(text, from, offset, &mut state, &mut h);
+            }
             state = Cluster::default();
             if classes & WORD != 0 {
                 for (j, &b) in chunk.iter().enumerate() {
@@ -115,12 +119,18 @@ pub(crate) fn scan(text: &[u8]) -> Hints {
                     }
                 }
             }
-        } else {
-            scan_bytes(text, offset, offset + CHUNK, &mut state, &mut h);
+        } else if pending.is_none() {
+            pending = Some(offset);
         }
         offset += CHUNK;
     }
-    scan_bytes(text, offset, text.len(), &mut state, &mut h);
+    scan_bytes(
+        text,
+        pending.unwrap_or(offset),
+        text.len(),
+        &mut state,
+        &mut h,
+    );
     if h.total_digits >= 10 && !h.cyrillic {
         // Context words only matter next to enough digits; look for them only then.
         (h.passport_word, h.inn_word) = context_words(text);
