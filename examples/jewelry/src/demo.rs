@@ -144,7 +144,7 @@ impl Default for DemoConfig {
             pricing_delay: Duration::from_millis(120),
             slow_pricing_delay: Duration::from_millis(1_500),
             pricing_sla: Duration::from_secs(1),
-            step_timeout: Duration::from_secs(3),
+            step_timeout: Duration::from_secs(2),
         }
     }
 }
@@ -470,7 +470,12 @@ async fn drive(
 
     // The operator's dashboard: wait until MES has the approved order, then pick up
     // its trace headers.
-    let deadline = Instant::now() + config.step_timeout + config.slow_pricing_delay;
+    let slow = if config.faults.contains(&Fault::SlowPricing) {
+        config.slow_pricing_delay
+    } else {
+        Duration::ZERO
+    };
+    let deadline = Instant::now() + config.step_timeout + slow;
     let mut operator = Session::default();
     loop {
         if let Ok(r) = http.get(format!("{}/orders/{id}", urls.mes)).send().await {

@@ -215,6 +215,7 @@ async fn pricing_worker(worker: Worker, connection: Arc<Connection>) {
             .await
             .is_err()
         {
+            tokio::time::sleep(Duration::from_millis(200)).await;
             continue;
         }
         let Ok(consumer) = channel

@@ -265,7 +265,7 @@ pub fn outcome_line(outcome: &OrderOutcome) -> String {
                 .map(|s| s.owner().as_str().to_ascii_uppercase())
                 .unwrap_or_default();
             format!(
-                "{}  STOPPED in {reached} ({owner}); gave up at: {step}{fault}",
+                "{}  STOPPED in {reached} (last set by {owner}); gave up at: {step}{fault}",
                 outcome.order_id
             )
         }
