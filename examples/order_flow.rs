@@ -21,6 +21,7 @@ use std::process::ExitCode;
 use jewelry::demo::{self, DemoConfig, DemoError};
 use jewelry::report;
 use jewelry::Fault;
+use otel_order::OrderStatus;
 
 fn parse_args() -> Result<DemoConfig, String> {
     let mut config = DemoConfig::default();
@@ -93,23 +94,30 @@ async fn main() -> ExitCode {
     println!("\n== time in status (from the status spans; SLA of SUBMITTED: 1s)");
     print!("{}", report::status_table(&spans));
 
-    let stuck: Vec<_> = run
-        .mes_book
-        .snapshot(&jewelry::mes::MES_STATUSES)
-        .into_iter()
-        .filter(|s| s.open > 0)
-        .collect();
-    println!("\n== stuck-order gauge (order.status.count from MES's store)");
-    if stuck.is_empty() {
-        println!("  no open orders in MES");
+    println!("\n== stuck-order gauges (order.status.count, from each service's own store)");
+    let shop_statuses = [OrderStatus::Initiated, OrderStatus::FileUploaded];
+    let books = [
+        ("shop-api", run.shop_book.snapshot(&shop_statuses)),
+        ("mes", run.mes_book.snapshot(&jewelry::mes::MES_STATUSES)),
+    ];
+    let mut any = false;
+    for (service, snapshot) in books {
+        for s in snapshot.into_iter().filter(|s| s.open > 0) {
+            any = true;
+            let age = s
+                .oldest_entered_at
+                .and_then(|at| at.elapsed().ok())
+                .map(|d| format!(", oldest {:.1}s", d.as_secs_f64()))
+                .unwrap_or_default();
+            println!(
+                "  {service:<9} {:<24} {} open{age}",
+                s.status.as_str(),
+                s.open
+            );
+        }
     }
-    for s in stuck {
-        let age = s
-            .oldest_entered_at
-            .and_then(|at| at.elapsed().ok())
-            .map(|d| format!(", oldest {:.1}s", d.as_secs_f64()))
-            .unwrap_or_default();
-        println!("  {:<24} {} open{age}", s.status.as_str(), s.open);
+    if !any {
+        println!("  no order waiting anywhere");
     }
     if std::env::var_os("OTEL_EXPORTER_OTLP_ENDPOINT").is_none() {
         println!("\nSet OTEL_EXPORTER_OTLP_ENDPOINT (see examples/deploy/) to see the same traces in Jaeger.");

@@ -188,6 +188,8 @@ pub struct DemoRun {
     pub topology: Topology,
     /// MES's order book (the stuck orders).
     pub mes_book: OrderBook,
+    /// The Shop's order book.
+    pub shop_book: OrderBook,
     /// Wall time of the scenario.
     pub elapsed: Duration,
     collector: SpanCollector,
@@ -255,7 +257,7 @@ pub async fn run(config: DemoConfig) -> Result<DemoRun, DemoError> {
     let sidecar_t = ServiceTelemetry::in_process(SIDECAR, &collector)?;
 
     let prefix = format!("ORD-{}", run_id.to_ascii_uppercase());
-    let (shop_router, _shop_book) = shop::app(
+    let (shop_router, shop_book) = shop::app(
         &shop_t,
         &connection,
         ShopConfig {
@@ -350,7 +352,7 @@ pub async fn run(config: DemoConfig) -> Result<DemoRun, DemoError> {
     // Let late messages (duplicates, dead letters) land before reading the books.
     tokio::time::sleep(Duration::from_millis(300)).await;
     for outcome in &mut outcomes {
-        outcome.reached = [&crm.book, &mes.book, &_shop_book]
+        outcome.reached = [&crm.book, &mes.book, &shop_book]
             .iter()
             .filter_map(|b| b.get(&outcome.order_id)?.order.status())
             .max();
@@ -359,6 +361,7 @@ pub async fn run(config: DemoConfig) -> Result<DemoRun, DemoError> {
         outcomes,
         topology,
         mes_book: mes.book.clone(),
+        shop_book: shop_book.clone(),
         elapsed: started.elapsed(),
         collector,
         services: vec![shop_t, crm_t, mes_t, sidecar_t],
