@@ -111,6 +111,11 @@ impl OrderBook {
         self.lock().insert(order_id.to_owned(), record);
     }
 
+    /// Forget `order_id`.
+    pub fn remove(&self, order_id: &str) -> Option<OrderRecord> {
+        self.lock().remove(order_id)
+    }
+
     /// Change the record of `order_id` in place; `None` when there is none.
     pub fn update<R>(&self, order_id: &str, f: impl FnOnce(&mut OrderRecord) -> R) -> Option<R> {
         self.lock().get_mut(order_id).map(f)

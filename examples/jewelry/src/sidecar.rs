@@ -250,9 +250,15 @@ async fn proxy(
     if let (Some(route), Some(order)) = (route, current) {
         if status.is_success() {
             let next = sidecar.recorder.transition(&order, route.status);
-            sidecar
-                .book
-                .put(next.order_id().as_str(), OrderRecord::new(next.clone()));
+            let id = next.order_id().as_str();
+            // After its last status the order never comes back through this proxy:
+            // forget it, so a long-running sidecar does not grow without bound.
+            let last = sidecar.routes.iter().map(|r| r.status).max();
+            if Some(route.status) == last {
+                sidecar.book.remove(id);
+            } else {
+                sidecar.book.put(id, OrderRecord::new(next.clone()));
+            }
             // Hand the caller the order as it now stands, to continue the trace.
             inject_headers(&cx.with_order(next), response.headers_mut());
         }
