@@ -109,6 +109,18 @@ async fn every_failure_point_is_visible_in_the_exported_telemetry() {
         spans.len()
     );
     let outcomes = run.outcomes.clone();
+    let stuck = receiver
+        .wait_for_metric("order.status.count", Duration::from_secs(10), |m| {
+            gauge_value(m, "mes", "PRICE_CALCULATED").is_some_and(|v| v >= 1)
+        })
+        .await
+        .and_then(|m| gauge_value(&m, "mes", "PRICE_CALCULATED"));
+    assert!(
+        stuck.is_some_and(|v| v >= 1),
+        "stuck-order gauge: {stuck:?}"
+    );
+    // Clean up before asserting further, so a failing assertion leaves no queues.
+    run.cleanup().await.expect("the run's queues are deleted");
 
     // The happy order: one trace, Shop -> MES -> CRM -> MES (and the sidecar), every
     // status recorded in it.
@@ -128,27 +140,46 @@ async fn every_failure_point_is_visible_in_the_exported_telemetry() {
             "{status} missing from the happy trace: {statuses:?}"
         );
     }
-    let hop = |service: &str, prefix: &str| {
+    // Each hop is the child of the previous hop's publish: Shop -> MES -> CRM -> MES.
+    let process = |service: &str, prefix: &str| {
+        *in_trace
+            .iter()
+            .find(|s| s.service_name() == Some(service) && s.span.name.starts_with(prefix))
+            .unwrap_or_else(|| panic!("{service} span {prefix}* in the happy trace"))
+    };
+    let publish = |service: &str, routing_key: &str| {
         in_trace
             .iter()
-            .any(|s| s.service_name() == Some(service) && s.span.name.starts_with(prefix))
+            .find(|s| {
+                s.service_name() == Some(service)
+                    && s.span.name.starts_with("publish ")
+                    && s.attr_str("messaging.rabbitmq.destination.routing_key") == Some(routing_key)
+            })
+            .unwrap_or_else(|| panic!("{service} publishes {routing_key} in the happy trace"))
+            .span_id()
     };
-    assert!(
-        hop("shop-api", "publish "),
-        "Shop publishes the pricing request"
-    );
-    assert!(
-        hop("mes", "process mes.pricing."),
-        "MES prices in the same trace"
-    );
-    assert!(
-        hop("crm-api", "process crm.prices."),
-        "CRM approves in the same trace"
-    );
-    assert!(
-        hop("mes", "process mes.production."),
-        "MES gets the approval in the same trace"
-    );
+    let chain = [
+        (
+            publish("shop-api", "pricing.request"),
+            process("mes", "process mes.pricing."),
+        ),
+        (
+            publish("mes", "price.calculated"),
+            process("crm-api", "process crm.prices."),
+        ),
+        (
+            publish("crm-api", "manufacturing.approved"),
+            process("mes", "process mes.production."),
+        ),
+    ];
+    for (producer, consumer) in chain {
+        assert_eq!(
+            consumer.parent_span_id(),
+            producer,
+            "{} continues its producer's span",
+            consumer.span.name
+        );
+    }
     // The operator statuses are recorded by the sidecar, in the same trace.
     for status in [
         "MANUFACTURING_STARTED",
@@ -166,7 +197,7 @@ async fn every_failure_point_is_visible_in_the_exported_telemetry() {
     }
 
     // Lost MES -> CRM event: the order stops at PRICE_CALCULATED, CRM never sees it,
-    // and MES's stuck-order gauge counts it.
+    // and MES's stuck-order gauge counts it (`stuck`, read above).
     let lost = order_of(&outcomes, Some(Fault::LostMessage));
     let lost_spans = of_order(&spans, &lost);
     assert!(lost_spans
@@ -178,17 +209,6 @@ async fn every_failure_point_is_visible_in_the_exported_telemetry() {
             .any(|s| s.service_name() == Some("crm-api")),
         "CRM must not have seen the lost order"
     );
-    let stuck = receiver
-        .wait_for_metric("order.status.count", Duration::from_secs(10), |m| {
-            gauge_value(m, "mes", "PRICE_CALCULATED").is_some_and(|v| v >= 1)
-        })
-        .await
-        .and_then(|m| gauge_value(&m, "mes", "PRICE_CALCULATED"));
-    assert!(
-        stuck.is_some_and(|v| v >= 1),
-        "stuck-order gauge: {stuck:?}"
-    );
-
     // Slow pricing: the time in SUBMITTED is over its SLA.
     let slow = order_of(&outcomes, Some(Fault::SlowPricing));
     assert!(of_order(&spans, &slow).iter().any(|s| {
@@ -276,6 +296,4 @@ async fn every_failure_point_is_visible_in_the_exported_telemetry() {
             assert!(!contains(pii), "{pii:?} leaked into exported telemetry");
         }
     }
-
-    run.cleanup().await.expect("the run's queues are deleted");
 }

@@ -248,7 +248,9 @@ pub async fn run(config: DemoConfig) -> Result<DemoRun, DemoError> {
             .unwrap_or_default()
             % 0xff_ffff
     );
-    let topology = Topology::new(&format!("demo-{run_id}"));
+    // Removed by `cleanup`; should the run be interrupted, the broker drops the
+    // queues a minute later.
+    let topology = Topology::new(&format!("demo-{run_id}")).expiring(Duration::from_secs(60));
     let faults = FaultPlan::new();
     let collector = SpanCollector::default();
     let shop_t = ServiceTelemetry::in_process(SHOP, &collector)?;

@@ -40,6 +40,9 @@ pub struct Topology {
     pub prices_queue: String,
     /// MES's inbox of approvals.
     pub production_queue: String,
+    /// Queues delete themselves after this long unused (`x-expires`): for demo and
+    /// test runs, so an interrupted run leaves nothing behind. `None` in production.
+    pub expires: Option<std::time::Duration>,
 }
 
 impl Topology {
@@ -52,7 +55,23 @@ impl Topology {
             pricing_queue: format!("mes.pricing.{suffix}"),
             prices_queue: format!("crm.prices.{suffix}"),
             production_queue: format!("mes.production.{suffix}"),
+            expires: None,
         }
+    }
+
+    /// The same names, with queues that expire after `after` unused.
+    pub fn expiring(mut self, after: std::time::Duration) -> Self {
+        self.expires = Some(after);
+        self
+    }
+
+    fn queue_arguments(&self) -> FieldTable {
+        let mut arguments = FieldTable::default();
+        if let Some(after) = self.expires {
+            let ms = i64::try_from(after.as_millis()).unwrap_or(i64::MAX).max(1);
+            arguments.insert(ShortString::from("x-expires"), AMQPValue::LongLongInt(ms));
+        }
+        arguments
     }
 
     /// The work queues with their routing keys.
@@ -105,7 +124,7 @@ impl Topology {
             .queue_declare(
                 self.dead_letter_queue.as_str().into(),
                 queue_options,
-                FieldTable::default(),
+                self.queue_arguments(),
             )
             .await?;
         channel
@@ -118,7 +137,7 @@ impl Topology {
             )
             .await?;
         for (queue, routing_key) in self.bindings() {
-            let mut arguments = FieldTable::default();
+            let mut arguments = self.queue_arguments();
             arguments.insert(
                 ShortString::from("x-dead-letter-exchange"),
                 AMQPValue::LongString(self.dead_letter_exchange.as_str().into()),
