@@ -17,7 +17,7 @@ mod pipeline;
 mod redaction;
 mod transition;
 
-use harness::Outcome;
+use harness::{Outcome, Verdict};
 use opentelemetry::trace::TracerProvider as _;
 use tracing_subscriber::layer::SubscriberExt;
 
@@ -80,7 +80,11 @@ fn main() {
             o.name,
             o.rule,
             o.figure,
-            if o.passed { "PASS" } else { "**FAIL**" },
+            match o.verdict {
+                Verdict::Met => "PASS",
+                Verdict::TargetMissed => "**TARGET MISSED** (no regression)",
+                Verdict::Broken => "**FAIL**",
+            },
             o.attempts,
             times.join(", ")
         );
@@ -91,9 +95,21 @@ fn main() {
             println!("| {op} | {n:.1} |");
         }
     }
-    let failed: Vec<&Outcome> = outcomes.iter().filter(|o| !o.passed).collect();
-    if !failed.is_empty() {
-        for o in failed {
+    for o in outcomes
+        .iter()
+        .filter(|o| o.verdict == Verdict::TargetMissed)
+    {
+        eprintln!(
+            "overhead gate: target still missed (open issue, no regression): {}: measured {:.2}, target {}",
+            o.name, o.figure, o.rule
+        );
+    }
+    let broken: Vec<&Outcome> = outcomes
+        .iter()
+        .filter(|o| o.verdict == Verdict::Broken)
+        .collect();
+    if !broken.is_empty() {
+        for o in broken {
             eprintln!(
                 "overhead gate: budget broken: {}: measured {:.2}, allowed {} (after {} attempts)",
                 o.name, o.figure, o.rule, o.attempts
@@ -101,8 +117,12 @@ fn main() {
         }
         std::process::exit(1);
     }
+    let met = outcomes
+        .iter()
+        .filter(|o| o.verdict == Verdict::Met)
+        .count();
     println!(
-        "\noverhead gate: all {} budgets within limits",
+        "\noverhead gate: {met} of {} budgets met, none regressed",
         outcomes.len()
     );
 }
