@@ -291,3 +291,53 @@ fn order_id_of(
     }?;
     OrderId::new(&raw).ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route(path: &str) -> StatusRoute {
+        mes_operator_routes()
+            .into_iter()
+            .find(|r| r.path == path)
+            .unwrap()
+    }
+
+    #[test]
+    fn order_id_is_taken_from_the_path_a_header_or_a_json_field() {
+        let none = HeaderMap::new();
+        let empty = Bytes::new();
+        let id = order_id_of(
+            &route("/orders/{id}/start"),
+            "/orders/ORD-7/start",
+            &none,
+            &empty,
+        );
+        assert_eq!(id.unwrap().as_str(), "ORD-7");
+
+        let mut headers = HeaderMap::new();
+        headers.insert("x-order-id", "ORD-8".parse().unwrap());
+        let id = order_id_of(&route("/packaging"), "/packaging", &headers, &empty);
+        assert_eq!(id.unwrap().as_str(), "ORD-8");
+
+        let body = Bytes::from_static(br#"{"order_id":"ORD-9","recipient":"x"}"#);
+        let id = order_id_of(&route("/shipments"), "/shipments", &none, &body);
+        assert_eq!(id.unwrap().as_str(), "ORD-9");
+    }
+
+    #[test]
+    fn invalid_or_missing_order_ids_are_ignored() {
+        let none = HeaderMap::new();
+        let empty = Bytes::new();
+        let bad = order_id_of(
+            &route("/orders/{id}/start"),
+            "/orders/заказ 1/start",
+            &none,
+            &empty,
+        );
+        assert!(bad.is_none());
+        assert!(order_id_of(&route("/packaging"), "/packaging", &none, &empty).is_none());
+        let not_json = Bytes::from_static(b"order_id=ORD-9");
+        assert!(order_id_of(&route("/shipments"), "/shipments", &none, &not_json).is_none());
+    }
+}
