@@ -174,39 +174,19 @@ impl TelemetryBuilder {
         }
         // Redaction sits in front of the batch queue, so what waits in memory for a
         // slow backend is already clean; the queue is bounded and its drops counted.
-        let tracer_provider = match env::target(SIGNAL_TRACES)? {
+        let exporting = match env::target(SIGNAL_TRACES)? {
             ExportTarget::Otlp(protocol) => {
-                let batch = batch_config(Duration::from_secs(5));
-                let exporting = span_queue::bounded(
-                    SPAN_QUEUE_CAPACITY,
-                    &meter,
-                    |exporter| {
-                        BatchSpanProcessor::builder(exporter)
-                            .with_batch_config(batch)
-                            .build()
-                    },
-                    span_exporter(protocol)?,
-                );
-                tracer_provider
-                    .with_span_processor(RedactingProcessor::new(exporting, redactor.clone()))
+                bounded_batch(span_exporter(protocol)?, Duration::from_secs(5), &meter)
             }
-            ExportTarget::Console => {
-                let batch = batch_config(Duration::from_millis(200));
-                let exporting = span_queue::bounded(
-                    SPAN_QUEUE_CAPACITY,
-                    &meter,
-                    |exporter| {
-                        BatchSpanProcessor::builder(exporter)
-                            .with_batch_config(batch)
-                            .build()
-                    },
-                    ConsoleExporter::default(),
-                );
-                tracer_provider
-                    .with_span_processor(RedactingProcessor::new(exporting, redactor.clone()))
-            }
-        }
-        .build();
+            ExportTarget::Console => bounded_batch(
+                ConsoleExporter::default(),
+                Duration::from_millis(200),
+                &meter,
+            ),
+        };
+        let tracer_provider = tracer_provider
+            .with_span_processor(RedactingProcessor::new(exporting, redactor.clone()))
+            .build();
 
         if install {
             global::set_tracer_provider(tracer_provider.clone());
@@ -238,6 +218,25 @@ impl TelemetryBuilder {
             meter_provider,
         })
     }
+}
+
+/// A batch processor exporting to `exporter`, behind the counted bound.
+fn bounded_batch<E: opentelemetry_sdk::trace::SpanExporter + 'static>(
+    exporter: E,
+    default_delay: Duration,
+    meter: &opentelemetry::metrics::Meter,
+) -> span_queue::AdmissionProcessor<BatchSpanProcessor> {
+    let batch = batch_config(default_delay);
+    span_queue::bounded(
+        SPAN_QUEUE_CAPACITY,
+        meter,
+        |exporter| {
+            BatchSpanProcessor::builder(exporter)
+                .with_batch_config(batch)
+                .build()
+        },
+        exporter,
+    )
 }
 
 /// Spans waiting for (or in) export at most; beyond it new spans are dropped and

@@ -1,42 +1,17 @@
 //! Budgets of the HTTP integration (otel-order): server layer, client middleware,
 //! propagation.
 
-use std::time::SystemTime;
-
-use axum::body::Body;
-use axum::http::Request;
 use axum::routing::get;
 use axum::Router;
-use http::HeaderMap;
-use opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator};
-use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
-use opentelemetry::Context;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
-use otel_order::http::{
-    HeaderExtractor, HeaderInjector, HostAllowList, OrderTraceLayer, OrderTraceMiddleware,
-};
-use otel_order::{OrderContext, OrderContextExt, OrderContextPropagator, OrderId, OrderStatus};
+use otel_order::http::{HostAllowList, OrderTraceLayer, OrderTraceMiddleware};
+use otel_order::{OrderContext, OrderContextExt, OrderId, OrderStatus};
 use tower::ServiceExt;
 
 use crate::harness::{measure, Outcome, Rule};
+use crate::http_workloads::{handler, order_cx, request, round_trip, trace_and_order};
 use crate::pipeline::Pipeline;
 use crate::{alloc_count, Report};
-
-async fn handler() -> &'static str {
-    "ok"
-}
-
-fn request() -> Request<Body> {
-    Request::get("/orders/ORD-2026-000123")
-        .header(
-            "traceparent",
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-        )
-        .header("ordertrace-order", "id=ORD-2026-000123;status=SUBMITTED")
-        .header("user-agent", "gate")
-        .body(Body::empty())
-        .unwrap()
-}
 
 /// Server layer: our added cost per request against the peer crate's, on the same SDK
 /// pipeline, requests through the router in-process.
@@ -178,33 +153,11 @@ pub fn client(p: &Pipeline, _report: &mut Report) -> Outcome {
     outcome
 }
 
-#[inline(never)]
-fn round_trip(propagator: &dyn TextMapPropagator, cx: &Context) -> Context {
-    let mut headers = HeaderMap::new();
-    propagator.inject_context(cx, &mut HeaderInjector(&mut headers));
-    propagator.extract(&HeaderExtractor(&headers))
-}
-
 /// Inject + extract of trace and order context against trace-context alone.
 pub fn propagation(report: &mut Report) -> Outcome {
-    let span = SpanContext::new(
-        TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").unwrap(),
-        SpanId::from_hex("00f067aa0ba902b7").unwrap(),
-        TraceFlags::SAMPLED,
-        false,
-        TraceState::NONE,
-    );
-    let order = OrderContext::new(OrderId::new("ORD-2026-000123").unwrap())
-        .with_status(OrderStatus::PriceCalculated, SystemTime::now())
-        .with_entered_by(span.clone());
-    let cx = Context::new()
-        .with_remote_span_context(span)
-        .with_order(order);
+    let cx = order_cx();
     let trace_only = TraceContextPropagator::new();
-    let ours = TextMapCompositePropagator::new(vec![
-        Box::new(TraceContextPropagator::new()),
-        Box::new(OrderContextPropagator::new()),
-    ]);
+    let ours = trace_and_order();
     assert!(
         round_trip(&ours, &cx).order().is_some(),
         "order context must survive the round trip"

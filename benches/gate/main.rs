@@ -13,6 +13,7 @@
 mod alloc_count;
 mod harness;
 mod http;
+mod http_workloads;
 mod pipeline;
 mod redaction;
 mod transition;

@@ -2,6 +2,8 @@
 //! spans and metrics are produced in full and then discarded, so budgets compare the
 //! cost of instrumenting, not of exporting.
 
+#![allow(dead_code)] // shared with the criterion benches, which use part of it
+
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::metrics::data::ResourceMetrics;
 use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
