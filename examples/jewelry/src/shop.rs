@@ -132,6 +132,8 @@ async fn create(
             serde_json::to_string(&form).unwrap_or_default(),
         )],
     );
+    // And its log line (run alone, `ordertrace::init`'s log writer redacts it).
+    tracing::info!(form = ?form, "order form received");
     let n = shop.next_id.fetch_add(1, Ordering::Relaxed);
     let id = order_id(&format!("{}-{n:06}", shop.config.order_prefix))?;
     let order = shop
