@@ -21,7 +21,7 @@ use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicNackOptions, Bas
 use lapin::types::FieldTable;
 use lapin::Connection;
 use otel_amqp::{ConsumerConfig, TracedChannel, TracedConsumer};
-use otel_order::{OrderContext, OrderContextExt, OrderStatus, SlaConfig};
+use otel_order::{FailureReason, OrderContext, OrderContextExt, OrderStatus, SlaConfig};
 
 use crate::api::{order_id, with_order_context, ApiError};
 use crate::broker::{self, publish_json};
@@ -127,7 +127,7 @@ async fn approve_priced(
             order_id: id.clone(),
             price_rub: event.price_rub,
         };
-        let publish_cx = cx.with_order(next);
+        let publish_cx = cx.with_order(next.clone());
         if let Err(e) = publish_json(
             &publisher,
             &publish_cx,
@@ -138,6 +138,9 @@ async fn approve_priced(
         )
         .await
         {
+            // The broker refused it: the next system will never hear of the order.
+            crm.recorder
+                .failure_with_context(&cx, &next, FailureReason::MessageLost);
             delivery.record_error(&e);
         }
         let _ = delivery.ack(BasicAckOptions::default()).await;

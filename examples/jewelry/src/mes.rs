@@ -375,7 +375,7 @@ async fn price(worker: &Worker, mut delivery: TracedDelivery) -> Result<(), lapi
     } else {
         1
     };
-    let publish_cx = cx.with_order(next);
+    let publish_cx = cx.with_order(next.clone());
     let message_id = format!("{id}:price");
     for _ in 0..sends {
         if let Err(e) = publish_json(
@@ -388,6 +388,10 @@ async fn price(worker: &Worker, mut delivery: TracedDelivery) -> Result<(), lapi
         )
         .await
         {
+            // The broker refused it: the next system will never hear of the order.
+            worker
+                .recorder
+                .failure_with_context(&cx, &next, FailureReason::MessageLost);
             delivery.record_error(&e);
         }
     }
