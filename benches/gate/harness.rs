@@ -55,6 +55,12 @@ pub struct Outcome {
     pub per_op: Vec<(String, Duration)>,
 }
 
+/// A limit as people write it: at most three decimals, no trailing zeros.
+fn short(limit: f64) -> String {
+    let text = format!("{limit:.3}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
@@ -85,9 +91,9 @@ impl Rule {
 
     fn describe(&self) -> String {
         match *self {
-            Rule::AtMost(limit) => format!("≤ {limit}"),
-            Rule::AddedCostVsPeer(limit) => format!("added cost ≤ {limit}× peer's"),
-            Rule::SpeedupAtLeast(limit) => format!("≥ {limit}× faster"),
+            Rule::AtMost(limit) => format!("≤ {}", short(limit)),
+            Rule::AddedCostVsPeer(limit) => format!("added cost ≤ {}× peer's", short(limit)),
+            Rule::SpeedupAtLeast(limit) => format!("≥ {}× faster", short(limit)),
         }
     }
 }

@@ -11,6 +11,7 @@
 //! output.
 
 mod alloc_count;
+mod amqp;
 mod harness;
 mod http;
 mod http_workloads;
@@ -60,6 +61,7 @@ fn main() {
         ("status transition", transition::transition),
         ("redaction processor", redaction::processor),
         ("redaction scan", redaction::scan),
+        ("amqp publish consume", amqp::publish_consume),
     ];
     for (name, budget) in budgets {
         if wanted(name) {

@@ -22,11 +22,8 @@ use lapin::options::{
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Connection, ConnectionProperties};
 use opentelemetry::Context;
-use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::metrics::data::ResourceMetrics;
-use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
-use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Temporality};
-use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
+use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
+use opentelemetry_sdk::trace::SdkTracerProvider;
 use otel_amqp::{AmqpTelemetry, ConsumerConfig, DeliveryTracer, TracedChannel};
 use otel_order::{OrderContext, OrderContextExt, OrderId, OrderStatus};
 
@@ -51,34 +48,9 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-#[derive(Debug)]
-struct Discard;
+mod rig;
 
-impl SpanExporter for Discard {
-    fn export(&self, _: Vec<SpanData>) -> impl std::future::Future<Output = OTelSdkResult> + Send {
-        std::future::ready(Ok(()))
-    }
-}
-
-struct DiscardMetrics;
-
-impl PushMetricExporter for DiscardMetrics {
-    fn export(
-        &self,
-        _: &ResourceMetrics,
-    ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
-        std::future::ready(Ok(()))
-    }
-    fn force_flush(&self) -> OTelSdkResult {
-        Ok(())
-    }
-    fn shutdown_with_timeout(&self, _: Duration) -> OTelSdkResult {
-        Ok(())
-    }
-    fn temporality(&self) -> Temporality {
-        Temporality::Cumulative
-    }
-}
+use rig::{DiscardMetrics, DiscardSpans};
 
 fn main() {
     // `cargo bench` passes `--bench`; nothing to parse.
@@ -98,7 +70,7 @@ fn main() {
         .unwrap();
     let _guard = runtime.enter();
     let tracer_provider = SdkTracerProvider::builder()
-        .with_batch_exporter(Discard)
+        .with_batch_exporter(DiscardSpans::default())
         .build();
     let meter_provider = SdkMeterProvider::builder()
         .with_reader(

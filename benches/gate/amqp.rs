@@ -1,0 +1,57 @@
+//! Budget of otel-amqp: traced publish + consume against bare lapin over the real
+//! broker (`AMQP_ADDR`, default 127.0.0.1:5672), batches with publisher confirms.
+
+use std::cell::RefCell;
+
+use otel_amqp::AmqpTelemetry;
+
+use crate::harness::{measure_with_floor, Outcome, Rule};
+use crate::pipeline::Pipeline;
+use crate::Report;
+
+#[path = "../../otel-amqp/benches/rig.rs"]
+mod rig;
+
+/// Time per batch, traced against bare: at least 0.95x bare throughput means at most
+/// 1/0.95 of its time.
+pub fn publish_consume(p: &Pipeline, _report: &mut Report) -> Outcome {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let telemetry = AmqpTelemetry::builder()
+        .tracer_provider(&p.tracer_provider)
+        .meter_provider(&p.meter_provider)
+        .build();
+    let rig = RefCell::new(rt.block_on(rig::Rig::new(telemetry)));
+    let (rt_a, rt_b, rig_a, rig_b) = (&rt, &rt, &rig, &rig);
+    // Target missed (issue 4): 0.86x bare throughput when recorded (time ratio ~1.16,
+    // up to 1.23 on a loaded machine); the wrapper's own cost is ~20k instructions per
+    // message against bare lapin's ~67k, most of whose time is in the kernel.
+    let outcome = measure_with_floor(
+        "traced publish + consume vs bare lapin (time per batch of 500, real broker)",
+        Rule::AtMost(1.0 / 0.95),
+        Some(Rule::AtMost(1.35)),
+        vec![
+            (
+                "traced",
+                Box::new(move |n| {
+                    for _ in 0..n {
+                        rt_a.block_on(rig_a.borrow_mut().traced_batch());
+                    }
+                }),
+            ),
+            (
+                "bare",
+                Box::new(move |n| {
+                    for _ in 0..n {
+                        rt_b.block_on(rig_b.borrow_mut().bare_batch());
+                    }
+                }),
+            ),
+        ],
+    );
+    rt.block_on(rig.borrow().cleanup());
+    outcome
+}
