@@ -2,7 +2,8 @@
 # The whole test suite: what CI runs (.ci/run calls exactly this) and what a developer
 # runs before pushing. It installs and starts what the tests need, then checks
 # formatting, lints, docs, every test (unit, integration against real RabbitMQ and a
-# real OTLP receiver, doc tests) and the Prometheus rules.
+# real OTLP receiver, doc tests), the Prometheus rules and deploy configs, and the
+# performance budgets (the overhead gate).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,7 +14,14 @@ missing=()
 command -v rabbitmq-server >/dev/null 2>&1 || missing+=(rabbitmq-server)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
-python3 -c 'import yaml' >/dev/null 2>&1 || missing+=(python3-yaml)
+# A Python that can read YAML: the one on PATH, else Debian's with python3-yaml.
+yaml_python() {
+  for py in python3 /usr/bin/python3; do
+    "$py" -c 'import yaml' >/dev/null 2>&1 && { echo "$py"; return 0; }
+  done
+  return 1
+}
+yaml_python >/dev/null || missing+=(python3-yaml)
 if ((${#missing[@]})); then
   step "installing ${missing[*]}"
   apt-get update -qq
@@ -57,10 +65,13 @@ amtool check-config otel-order/prometheus/alertmanager.example.yml
 
 step "deploy configs (examples/deploy)"
 promtool check config examples/deploy/prometheus.yml
-python3 - examples/deploy/*.yml examples/deploy/*.yaml examples/deploy/grafana/provisioning/*/*.yml <<'PY'
+"$(yaml_python)" - examples/deploy/*.yml examples/deploy/*.yaml examples/deploy/grafana/provisioning/*/*.yml <<'PY'
 import sys, yaml
 for path in sys.argv[1:]:
     with open(path) as f:
         yaml.safe_load(f)
     print("  valid YAML:", path)
 PY
+
+step "overhead gate (every performance budget as a ratio in one process; see benches/gate)"
+cargo bench -p ordertrace --bench gate
