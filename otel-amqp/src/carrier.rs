@@ -213,8 +213,11 @@ impl DefaultPropagation {
             }
         }
         if let Some(order) = order {
-            self.order
-                .inject_order(order, &mut FieldTableInjector::new(headers));
+            self.order.inject_order_for(
+                span_context.trace_id(),
+                order,
+                &mut FieldTableInjector::new(headers),
+            );
         }
     }
 
@@ -242,7 +245,10 @@ impl DefaultPropagation {
             }
             None => self.trace.extract_with_context(&Context::new(), &extractor),
         };
-        match self.order.extract_order(&extractor) {
+        match self
+            .order
+            .extract_order_in(cx.span().span_context().trace_id(), &extractor)
+        {
             Some(order) => cx.with_order(order),
             None => cx,
         }

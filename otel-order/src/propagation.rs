@@ -37,7 +37,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use opentelemetry::metrics::{Counter, Meter};
 use opentelemetry::propagation::text_map_propagator::FieldIter;
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
-use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
+use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
 use opentelemetry::{Context, KeyValue};
 
 use crate::names::{
@@ -178,15 +178,39 @@ impl OrderContextPropagator {
     }
 
     /// Read and validate an order context from `extractor`; `None` when there is no
-    /// (valid) order id. Invalid fields are counted and dropped.
+    /// (valid) order id. Invalid fields are counted and dropped. A compact `by` field
+    /// (span id only) cannot be resolved without the message's trace and is dropped:
+    /// use [`extract_order_in`](Self::extract_order_in) when the trace is known.
     pub fn extract_order(&self, extractor: &dyn Extractor) -> Option<OrderContext> {
-        let value = self.single_value(extractor)?;
-        self.parse(value, SystemTime::now())
+        self.extract_order_in(TraceId::INVALID, extractor)
     }
 
-    /// Write `order` into `injector` as one header.
+    /// Like [`extract_order`](Self::extract_order), for a message that belongs to
+    /// `trace` (from its `traceparent`): a compact `by` field names a span of it.
+    pub fn extract_order_in(
+        &self,
+        trace: TraceId,
+        extractor: &dyn Extractor,
+    ) -> Option<OrderContext> {
+        let value = self.single_value(extractor)?;
+        self.parse(value, trace, SystemTime::now())
+    }
+
+    /// Write `order` into `injector` as one header (the `by` field in full).
     pub fn inject_order(&self, order: &OrderContext, injector: &mut dyn Injector) {
-        injector.set(HEADER_ORDER, format_order(order));
+        injector.set(HEADER_ORDER, format_order(order, TraceId::INVALID));
+    }
+
+    /// Write `order` for a message of `trace`: when the span that entered the status
+    /// belongs to the same trace (the usual case), `by` carries only its span id,
+    /// which the reader completes from the message's `traceparent`.
+    pub fn inject_order_for(
+        &self,
+        trace: TraceId,
+        order: &OrderContext,
+        injector: &mut dyn Injector,
+    ) {
+        injector.set(HEADER_ORDER, format_order(order, trace));
     }
 
     /// The header's value if it came once (or several times with one value).
@@ -203,7 +227,7 @@ impl OrderContextPropagator {
         Some(first)
     }
 
-    fn parse(&self, value: &str, now: SystemTime) -> Option<OrderContext> {
+    fn parse(&self, value: &str, trace: TraceId, now: SystemTime) -> Option<OrderContext> {
         let reject = |field, reason| {
             self.rejections.record(field, reason);
         };
@@ -271,7 +295,7 @@ impl OrderContextPropagator {
                         None
                     }
                 }),
-                by.and_then(|v| match parse_span_context(v) {
+                by.and_then(|v| match parse_entered_by(v, trace) {
                     Some(span) => Some(span),
                     None => {
                         reject(FIELD_BY, RejectReason::InvalidSpanContext);
@@ -289,12 +313,15 @@ impl OrderContextPropagator {
 impl TextMapPropagator for OrderContextPropagator {
     fn inject_context(&self, cx: &Context, injector: &mut dyn Injector) {
         if let Some(order) = cx.order() {
-            self.inject_order(order, injector);
+            self.inject_order_for(cx.span().span_context().trace_id(), order, injector);
         }
     }
 
+    /// Run it after the trace-context propagator (as in a composite), so the
+    /// message's trace is in `cx` to complete a compact `by` field.
     fn extract_with_context(&self, cx: &Context, extractor: &dyn Extractor) -> Context {
-        match self.extract_order(extractor) {
+        let trace = cx.span().span_context().trace_id();
+        match self.extract_order_in(trace, extractor) {
             Some(order) => cx.with_order(order),
             None => cx.clone(),
         }
@@ -330,18 +357,22 @@ fn parse_entered_at(value: &str, now: SystemTime) -> Result<SystemTime, RejectRe
 
 /// The header value for `order`, built in one exactly-sized allocation (the header
 /// map takes the buffer over without copying).
-fn format_order(order: &OrderContext) -> String {
+fn format_order(order: &OrderContext, trace: TraceId) -> String {
     const BY_LEN: usize = 55;
+    const BY_COMPACT_LEN: usize = 19;
     let id = order.order_id().as_str();
     let status = order.status();
     let since = status.and(order.entered_at()).map(unix_millis);
     let by = status.and(order.entered_by());
+    let compact = by.is_some_and(|span| trace != TraceId::INVALID && span.trace_id() == trace);
     let len = FIELD_ID.len()
         + 1
         + id.len()
         + status.map_or(0, |s| 2 + FIELD_STATUS.len() + s.as_str().len())
         + since.map_or(0, |ms| 2 + FIELD_SINCE.len() + decimal_len(ms))
-        + by.map_or(0, |_| 2 + FIELD_BY.len() + BY_LEN);
+        + by.map_or(0, |_| {
+            2 + FIELD_BY.len() + if compact { BY_COMPACT_LEN } else { BY_LEN }
+        });
     let mut out = Vec::with_capacity(len);
     push_field(&mut out, FIELD_ID, id.as_bytes());
     if let Some(status) = status {
@@ -353,7 +384,12 @@ fn format_order(order: &OrderContext) -> String {
     }
     if let Some(span) = by {
         let mut buf = [0u8; BY_LEN];
-        push_field(&mut out, FIELD_BY, format_span_context(span, &mut buf));
+        let value = if compact {
+            format_span_id(span, &mut buf)
+        } else {
+            format_span_context(span, &mut buf)
+        };
+        push_field(&mut out, FIELD_BY, value);
     }
     // Every byte pushed is ASCII (validated id, wire names, digits, hex).
     String::from_utf8(out).unwrap_or_default()
@@ -402,6 +438,39 @@ fn format_span_context<'a>(span: &SpanContext, buf: &'a mut [u8; 55]) -> &'a [u8
     buf[52] = b'-';
     encode_hex(&[span.trace_flags().to_u8()], &mut buf[53..55]);
     buf
+}
+
+/// `{16 hex span id}-{2 hex flags}`: a span of the message's own trace.
+fn format_span_id<'a>(span: &SpanContext, buf: &'a mut [u8; 55]) -> &'a [u8] {
+    encode_hex(&span.span_id().to_bytes(), &mut buf[..16]);
+    buf[16] = b'-';
+    encode_hex(&[span.trace_flags().to_u8()], &mut buf[17..19]);
+    &buf[..19]
+}
+
+/// The full form anywhere; the compact form only when the message's trace is known.
+fn parse_entered_by(value: &str, trace: TraceId) -> Option<SpanContext> {
+    let bytes = value.as_bytes();
+    if bytes.len() != 19 {
+        return parse_span_context(value);
+    }
+    if trace == TraceId::INVALID || bytes[16] != b'-' {
+        return None;
+    }
+    let mut span = [0u8; 8];
+    let mut flags = [0u8; 1];
+    if !(decode_lower_hex(&bytes[..16], &mut span) && decode_lower_hex(&bytes[17..19], &mut flags))
+    {
+        return None;
+    }
+    let context = SpanContext::new(
+        trace,
+        SpanId::from_bytes(span),
+        TraceFlags::new(flags[0]) & TraceFlags::SAMPLED,
+        true,
+        TraceState::NONE,
+    );
+    context.is_valid().then_some(context)
 }
 
 fn parse_span_context(value: &str) -> Option<SpanContext> {
@@ -481,6 +550,38 @@ mod tests {
             )
         );
         assert_eq!(p.extract_order(&headers), Some(order));
+    }
+
+    #[test]
+    fn entered_by_in_the_same_trace_travels_as_a_span_id() {
+        let p = OrderContextPropagator::new();
+        let trace = TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").unwrap();
+        let span = SpanContext::new(
+            trace,
+            SpanId::from_hex("00f067aa0ba902b7").unwrap(),
+            TraceFlags::SAMPLED,
+            true,
+            TraceState::NONE,
+        );
+        let order = OrderContext::new(OrderId::new("ORD-7").unwrap())
+            .with_status_only(OrderStatus::Packaging)
+            .with_entered_by(span);
+        let mut headers = HashMap::new();
+        p.inject_order_for(trace, &order, &mut headers);
+        assert_eq!(
+            headers[HEADER_ORDER],
+            "id=ORD-7;status=PACKAGING;by=00f067aa0ba902b7-01"
+        );
+        assert_eq!(p.extract_order_in(trace, &headers), Some(order.clone()));
+        // Without the trace the compact form cannot be resolved: dropped, not guessed.
+        assert_eq!(p.extract_order(&headers).unwrap().entered_by(), None);
+        // Another trace's span keeps the full form.
+        let other = TraceId::from_hex("11111111111111111111111111111111").unwrap();
+        let mut headers = HashMap::new();
+        p.inject_order_for(other, &order, &mut headers);
+        assert!(headers[HEADER_ORDER]
+            .ends_with("by=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
+        assert_eq!(p.extract_order_in(other, &headers), Some(order));
     }
 
     #[test]

@@ -222,9 +222,11 @@ impl Middleware for OrderTraceMiddleware {
             .inject_context(&cx, &mut HeaderInjector(headers));
         if allowed {
             if let Some(order) = &order {
-                shared
-                    .order_propagator
-                    .inject_order(order, &mut HeaderInjector(headers));
+                shared.order_propagator.inject_order_for(
+                    cx.span().span_context().trace_id(),
+                    order,
+                    &mut HeaderInjector(headers),
+                );
             }
         } else {
             headers.remove(TRACESTATE);

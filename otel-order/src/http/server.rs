@@ -170,7 +170,9 @@ where
         let parent = shared
             .trace_propagator
             .extract_with_context(&Context::new(), &headers);
-        let order = shared.order_propagator.extract_order(&headers);
+        let order = shared
+            .order_propagator
+            .extract_order_in(parent.span().span_context().trace_id(), &headers);
         if has_opaque_value(request.headers(), HEADER_ORDER) {
             shared
                 .order_propagator
