@@ -21,9 +21,11 @@ pub const ORDER_TRANSITION_KIND: &str = "order.transition.kind";
 /// ```
 ///
 /// `id` is required; `status` the current status's wire name; `since` when it was
-/// entered, Unix milliseconds; `by` the span that entered it, in the `traceparent`
-/// format, so the span that later leaves the status can link to it. Unknown keys are
-/// ignored, so fields can be added without breaking older readers.
+/// entered, Unix milliseconds; `by` the span that entered it, so the span that later
+/// leaves the status can link to it: in the `traceparent` format, or, when that span
+/// belongs to the message's own trace, just `{span id}-{flags}` (the reader takes the
+/// trace id from `traceparent`). Unknown keys are ignored, so fields can be added
+/// without breaking older readers.
 pub const HEADER_ORDER: &str = "ordertrace-order";
 /// Field of [`HEADER_ORDER`]: the order id.
 pub const FIELD_ID: &str = "id";
