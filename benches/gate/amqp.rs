@@ -7,14 +7,14 @@ use otel_amqp::AmqpTelemetry;
 
 use crate::harness::{measure_with_floor, Outcome, Rule};
 use crate::pipeline::Pipeline;
-use crate::Report;
+use crate::{alloc_count, Report};
 
 #[path = "../../otel-amqp/benches/rig.rs"]
 mod rig;
 
 /// Time per batch, traced against bare: at least 0.95x bare throughput means at most
 /// 1/0.95 of its time.
-pub fn publish_consume(p: &Pipeline, _report: &mut Report) -> Outcome {
+pub fn publish_consume(p: &Pipeline, report: &mut Report) -> Outcome {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -25,6 +25,23 @@ pub fn publish_consume(p: &Pipeline, _report: &mut Report) -> Outcome {
         .meter_provider(&p.meter_provider)
         .build();
     let rig = RefCell::new(rt.block_on(rig::Rig::new(telemetry)));
+    // Whole-process allocations (runtime workers and lapin's threads included) per
+    // message, traced minus bare.
+    let per_message = |traced: bool| {
+        alloc_count::per_op(4, || {
+            let mut rig = rig.borrow_mut();
+            if traced {
+                rt.block_on(rig.traced_batch());
+            } else {
+                rt.block_on(rig.bare_batch());
+            }
+        }) / rig::BATCH as f64
+    };
+    let added = per_message(true) - per_message(false);
+    report.allocations.push((
+        "AMQP publish + consume, per message (added to bare lapin)".into(),
+        added,
+    ));
     let (rt_a, rt_b, rig_a, rig_b) = (&rt, &rt, &rig, &rig);
     // Target missed (issue 4): 0.86x bare throughput when recorded (time ratio ~1.16,
     // up to 1.23 on a loaded machine); the wrapper's own cost is ~20k instructions per
