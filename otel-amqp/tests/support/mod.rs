@@ -22,7 +22,7 @@ use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 use opentelemetry_sdk::Resource;
 use otel_amqp::{AmqpTelemetry, ConsumerConfig, TracedChannel, TracedConsumer, TracedDelivery};
 use otlp_receiver::proto::common::v1::any_value::Value;
-use otlp_receiver::proto::metrics::v1::{metric::Data, number_data_point, HistogramDataPoint};
+use otlp_receiver::proto::metrics::v1::HistogramDataPoint;
 use otlp_receiver::{OtlpReceiver, ReceivedMetric, ReceivedSpan};
 
 pub const WAIT: Duration = Duration::from_secs(10);
@@ -266,41 +266,23 @@ pub fn attr_f64(span: &ReceivedSpan, key: &str) -> Option<f64> {
 
 /// Sum/gauge value of the data point carrying (at least) `attrs`.
 pub fn number_point(metric: &ReceivedMetric, attrs: &[(&str, &str)]) -> Option<f64> {
-    let points = match metric.metric.data.as_ref()? {
-        Data::Sum(s) => &s.data_points,
-        Data::Gauge(g) => &g.data_points,
-        _ => return None,
-    };
-    points
-        .iter()
-        .find(|p| has_attributes(&p.attributes, attrs))
-        .and_then(|p| match p.value? {
-            number_data_point::Value::AsInt(i) => Some(i as f64),
-            number_data_point::Value::AsDouble(d) => Some(d),
-        })
+    metric
+        .number_points()
+        .into_iter()
+        .find(|(a, _)| otlp_receiver::has_attributes(a, attrs))
+        .map(|(_, v)| v)
 }
 
+/// Histogram data point carrying (at least) `attrs`.
 pub fn histogram_point(
     metric: &ReceivedMetric,
     attrs: &[(&str, &str)],
 ) -> Option<HistogramDataPoint> {
-    match metric.metric.data.as_ref()? {
-        Data::Histogram(h) => h
-            .data_points
-            .iter()
-            .find(|p| has_attributes(&p.attributes, attrs))
-            .cloned(),
-        _ => None,
-    }
-}
-
-fn has_attributes(
-    actual: &[otlp_receiver::proto::common::v1::KeyValue],
-    expected: &[(&str, &str)],
-) -> bool {
-    expected
+    metric
+        .histogram_points()
         .iter()
-        .all(|(k, v)| otlp_receiver::attr_str(actual, k) == Some(*v))
+        .find(|p| otlp_receiver::has_attributes(&p.attributes, attrs))
+        .cloned()
 }
 
 /// Link span ids of a span.

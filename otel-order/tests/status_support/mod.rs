@@ -11,7 +11,7 @@ use opentelemetry_otlp::{MetricExporter, SpanExporter, WithExportConfig};
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider, ShouldSample};
 use otlp_receiver::proto::common::v1::KeyValue;
-use otlp_receiver::proto::metrics::v1::{metric::Data, number_data_point, HistogramDataPoint};
+use otlp_receiver::proto::metrics::v1::{metric::Data, HistogramDataPoint};
 use otlp_receiver::{OtlpReceiver, ReceivedMetric, ReceivedSpan};
 
 pub const WAIT: Duration = Duration::from_secs(10);
@@ -115,18 +115,11 @@ pub fn point_attributes(metric: &ReceivedMetric) -> Vec<Vec<KeyValue>> {
 
 /// Sum/gauge data point value whose attributes are exactly `attrs` (order ignored).
 pub fn number_point(metric: &ReceivedMetric, attrs: &[(&str, &str)]) -> Option<f64> {
-    let points = match metric.metric.data.as_ref()? {
-        Data::Sum(s) => &s.data_points,
-        Data::Gauge(g) => &g.data_points,
-        _ => return None,
-    };
-    points
-        .iter()
-        .find(|p| same_attributes(&p.attributes, attrs))
-        .and_then(|p| match p.value? {
-            number_data_point::Value::AsInt(i) => Some(i as f64),
-            number_data_point::Value::AsDouble(d) => Some(d),
-        })
+    metric
+        .number_points()
+        .into_iter()
+        .find(|(a, _)| same_attributes(a, attrs))
+        .map(|(_, v)| v)
 }
 
 /// Histogram data point whose attributes are exactly `attrs`.
@@ -134,14 +127,11 @@ pub fn histogram_point(
     metric: &ReceivedMetric,
     attrs: &[(&str, &str)],
 ) -> Option<HistogramDataPoint> {
-    match metric.metric.data.as_ref()? {
-        Data::Histogram(h) => h
-            .data_points
-            .iter()
-            .find(|p| same_attributes(&p.attributes, attrs))
-            .cloned(),
-        _ => None,
-    }
+    metric
+        .histogram_points()
+        .iter()
+        .find(|p| same_attributes(&p.attributes, attrs))
+        .cloned()
 }
 
 pub fn same_attributes(actual: &[KeyValue], expected: &[(&str, &str)]) -> bool {

@@ -23,5 +23,7 @@ mod query;
 mod server;
 
 pub use opentelemetry_proto::tonic as proto;
-pub use query::{attr, attr_f64, attr_i64, attr_str, hex_id, ReceivedMetric, ReceivedSpan};
+pub use query::{
+    attr, attr_f64, attr_i64, attr_str, has_attributes, hex_id, ReceivedMetric, ReceivedSpan,
+};
 pub use server::{Mode, OtlpReceiver};

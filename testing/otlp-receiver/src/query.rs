@@ -1,7 +1,8 @@
 //! Flattened views of what was received, and attribute look-ups for assertions.
 
 use opentelemetry_proto::tonic::common::v1::{any_value::Value, AnyValue, KeyValue};
-use opentelemetry_proto::tonic::metrics::v1::Metric;
+use opentelemetry_proto::tonic::metrics::v1::metric::Data;
+use opentelemetry_proto::tonic::metrics::v1::{number_data_point, HistogramDataPoint, Metric};
 use opentelemetry_proto::tonic::trace::v1::Span;
 
 /// One received span with the resource and scope it was exported under.
@@ -56,6 +57,42 @@ pub struct ReceivedMetric {
     pub scope: String,
     /// The metric as decoded from the wire.
     pub metric: Metric,
+}
+
+impl ReceivedMetric {
+    /// Attributes and value of every data point of a sum or gauge (integers as `f64`).
+    pub fn number_points(&self) -> Vec<(&[KeyValue], f64)> {
+        let points = match self.metric.data.as_ref() {
+            Some(Data::Sum(s)) => &s.data_points,
+            Some(Data::Gauge(g)) => &g.data_points,
+            _ => return Vec::new(),
+        };
+        points
+            .iter()
+            .filter_map(|p| {
+                let value = match p.value? {
+                    number_data_point::Value::AsInt(i) => i as f64,
+                    number_data_point::Value::AsDouble(d) => d,
+                };
+                Some((p.attributes.as_slice(), value))
+            })
+            .collect()
+    }
+
+    /// Every data point of a histogram.
+    pub fn histogram_points(&self) -> &[HistogramDataPoint] {
+        match self.metric.data.as_ref() {
+            Some(Data::Histogram(h)) => &h.data_points,
+            _ => &[],
+        }
+    }
+}
+
+/// Whether `actual` holds every `(key, string value)` pair of `expected`.
+pub fn has_attributes(actual: &[KeyValue], expected: &[(&str, &str)]) -> bool {
+    expected
+        .iter()
+        .all(|(k, v)| attr_str(actual, k) == Some(*v))
 }
 
 /// Look up an attribute's value by key.
