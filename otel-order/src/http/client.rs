@@ -5,12 +5,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use http::Extensions;
-use opentelemetry::global::BoxedTracer;
-use opentelemetry::metrics::{Histogram, MeterProvider};
+use opentelemetry::metrics::MeterProvider;
 use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::{FutureExt, SpanKind, Status, TraceContextExt, Tracer, TracerProvider};
-use opentelemetry::{Context, KeyValue};
-use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry::{Context, KeyValue, StringValue};
 use opentelemetry_semantic_conventions::attribute as semconv;
 use opentelemetry_semantic_conventions::metric::HTTP_CLIENT_REQUEST_DURATION;
 use reqwest_middleware::reqwest::{Request, Response};
@@ -18,10 +16,10 @@ use reqwest_middleware::{Middleware, Next, Result};
 
 use super::allow_list::HostAllowList;
 use super::headers::HeaderInjector;
-use super::instruments::{boxed_tracer, duration_histogram, global_meter, global_tracer, meter_of};
+use super::instruments::{Instruments, InstrumentsConfig};
 use super::semconv::{method_name, status_code};
 use crate::names::{HEADER_ORDER, ORDER_ID};
-use crate::{OrderContext, OrderContextExt, OrderContextPropagator};
+use crate::{OrderContext, OrderContextExt};
 
 const TRACESTATE: &str = "tracestate";
 
@@ -61,10 +59,7 @@ pub struct OrderTraceMiddleware {
 }
 
 struct Shared {
-    tracer: BoxedTracer,
-    duration: Histogram<f64>,
-    trace_propagator: Box<dyn TextMapPropagator + Send + Sync>,
-    order_propagator: OrderContextPropagator,
+    instruments: Instruments,
     allow_list: HostAllowList,
 }
 
@@ -90,9 +85,7 @@ impl OrderTraceMiddleware {
 /// Builds an [`OrderTraceMiddleware`]; anything not set comes from the globals.
 #[derive(Default)]
 pub struct OrderTraceMiddlewareBuilder {
-    tracer: Option<BoxedTracer>,
-    meter: Option<opentelemetry::metrics::Meter>,
-    trace_propagator: Option<Box<dyn TextMapPropagator + Send + Sync>>,
+    config: InstrumentsConfig,
     allow_list: HostAllowList,
 }
 
@@ -110,13 +103,13 @@ impl OrderTraceMiddlewareBuilder {
         P::Tracer: Send + Sync + 'static,
         <P::Tracer as Tracer>::Span: Send + Sync + 'static,
     {
-        self.tracer = Some(boxed_tracer(provider));
+        self.config.set_tracer_provider(provider);
         self
     }
 
     /// Record metrics with `provider` instead of the global meter provider.
     pub fn meter_provider<P: MeterProvider + ?Sized>(mut self, provider: &P) -> Self {
-        self.meter = Some(meter_of(provider));
+        self.config.set_meter_provider(provider);
         self
     }
 
@@ -126,25 +119,18 @@ impl OrderTraceMiddlewareBuilder {
         mut self,
         propagator: impl TextMapPropagator + Send + Sync + 'static,
     ) -> Self {
-        self.trace_propagator = Some(Box::new(propagator));
+        self.config.set_trace_propagator(propagator);
         self
     }
 
     /// Finish the middleware.
     pub fn build(self) -> OrderTraceMiddleware {
-        let meter = self.meter.unwrap_or_else(global_meter);
         OrderTraceMiddleware {
             shared: Arc::new(Shared {
-                tracer: self.tracer.unwrap_or_else(global_tracer),
-                duration: duration_histogram(
-                    &meter,
+                instruments: self.config.build(
                     HTTP_CLIENT_REQUEST_DURATION,
                     "Duration of HTTP client requests",
                 ),
-                trace_propagator: self
-                    .trace_propagator
-                    .unwrap_or_else(|| Box::new(TraceContextPropagator::new())),
-                order_propagator: OrderContextPropagator::with_meter(&meter),
                 allow_list: self.allow_list,
             }),
         }
@@ -162,7 +148,7 @@ impl Middleware for OrderTraceMiddleware {
         if extensions.get::<NoTrace>().is_some() {
             return next.run(request, extensions).await;
         }
-        let shared = &self.shared;
+        let shared = &self.shared.instruments;
         let start = Instant::now();
         let parent = Context::current();
         let order = extensions
@@ -172,26 +158,22 @@ impl Middleware for OrderTraceMiddleware {
 
         let method = method_name(request.method());
         let url = request.url();
-        let host = url.host_str().unwrap_or_default().to_owned();
+        // One buffer for the span's and the metric's `server.address`.
+        let host: Arc<str> = Arc::from(url.host_str().unwrap_or_default());
         let port = url.port_or_known_default();
-        let allowed = shared.allow_list.allows(&host, port);
+        let allowed = self.shared.allow_list.allows(&host, port);
 
         let mut attributes = Vec::with_capacity(8);
         attributes.push(KeyValue::new(semconv::HTTP_REQUEST_METHOD, method));
-        attributes.push(KeyValue::new(semconv::SERVER_ADDRESS, host.clone()));
+        attributes.push(KeyValue::new(
+            semconv::SERVER_ADDRESS,
+            StringValue::from(host.clone()),
+        ));
         if let Some(port) = port {
             attributes.push(KeyValue::new(semconv::SERVER_PORT, i64::from(port)));
         }
         // Scheme, host and path only: credentials and query strings stay out of spans.
-        attributes.push(KeyValue::new(
-            semconv::URL_FULL,
-            format!(
-                "{}://{}{}",
-                url.scheme(),
-                url.host_str().unwrap_or_default(),
-                port_suffix(url)
-            ) + url.path(),
-        ));
+        attributes.push(KeyValue::new(semconv::URL_FULL, url_without_secrets(url)));
         // Under an order context OrderSpanProcessor stamps `order.id`; set it here only
         // when the order came in the request's extensions, so it is never set twice.
         if let Some(order) = order.as_ref().filter(|_| parent.order().is_none()) {
@@ -199,7 +181,7 @@ impl Middleware for OrderTraceMiddleware {
         }
         let mut metric_attributes = vec![
             KeyValue::new(semconv::HTTP_REQUEST_METHOD, method),
-            KeyValue::new(semconv::SERVER_ADDRESS, host),
+            KeyValue::new(semconv::SERVER_ADDRESS, StringValue::from(host)),
         ];
         if let Some(port) = port {
             metric_attributes.push(KeyValue::new(semconv::SERVER_PORT, i64::from(port)));
@@ -263,8 +245,17 @@ impl Middleware for OrderTraceMiddleware {
     }
 }
 
-fn port_suffix(url: &reqwest_middleware::reqwest::Url) -> String {
-    url.port().map(|p| format!(":{p}")).unwrap_or_default()
+/// `scheme://host[:port]/path`, built in one allocation: no user info, no query.
+fn url_without_secrets(url: &reqwest_middleware::reqwest::Url) -> String {
+    use std::fmt::Write;
+    let host = url.host_str().unwrap_or_default();
+    let mut full = String::with_capacity(url.scheme().len() + host.len() + url.path().len() + 9);
+    let _ = write!(full, "{}://{host}", url.scheme());
+    if let Some(port) = url.port() {
+        let _ = write!(full, ":{port}");
+    }
+    full.push_str(url.path());
+    full
 }
 
 /// A bounded `error.type` for a failed call.

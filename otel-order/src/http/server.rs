@@ -6,23 +6,21 @@ use std::task::{Context as TaskContext, Poll};
 use std::time::Instant;
 
 use http::{Request, Response};
-use opentelemetry::global::BoxedTracer;
-use opentelemetry::metrics::{Histogram, MeterProvider};
+use opentelemetry::metrics::MeterProvider;
 use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::{SpanKind, TraceContextExt, Tracer, TracerProvider};
-use opentelemetry::{Context, KeyValue};
-use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry::{Context, KeyValue, StringValue};
 use opentelemetry_semantic_conventions::attribute as semconv;
 use opentelemetry_semantic_conventions::metric::HTTP_SERVER_REQUEST_DURATION;
 use tower_layer::Layer;
 use tower_service::Service;
 
 use super::headers::{has_opaque_value, HeaderExtractor};
-use super::instruments::{boxed_tracer, duration_histogram, global_meter, global_tracer, meter_of};
+use super::instruments::{Instruments, InstrumentsConfig};
 use super::semconv::{method_name, protocol_version};
 use super::server_future::{RequestState, ResponseFuture};
 use crate::names::{FIELD_WHOLE_HEADER, HEADER_ORDER, ORDER_ID, ORDER_STATUS};
-use crate::{OrderContextExt, OrderContextPropagator, RejectReason};
+use crate::{OrderContextExt, RejectReason};
 
 /// Traces every request of the wrapped service: extracts trace and order context,
 /// opens a `SERVER` span named `{method} {route}`, makes the [`OrderContext`] available
@@ -51,12 +49,8 @@ pub struct OrderTraceLayer {
     shared: Arc<Shared>,
 }
 
-pub(crate) struct Shared {
-    pub(crate) tracer: BoxedTracer,
-    pub(crate) duration: Histogram<f64>,
-    trace_propagator: Box<dyn TextMapPropagator + Send + Sync>,
-    order_propagator: OrderContextPropagator,
-}
+/// What every service of one layer shares.
+pub(crate) type Shared = Instruments;
 
 impl Default for OrderTraceLayer {
     fn default() -> Self {
@@ -79,9 +73,7 @@ impl OrderTraceLayer {
 /// Builds an [`OrderTraceLayer`]; anything not set comes from the globals.
 #[derive(Default)]
 pub struct OrderTraceLayerBuilder {
-    tracer: Option<BoxedTracer>,
-    meter: Option<opentelemetry::metrics::Meter>,
-    trace_propagator: Option<Box<dyn TextMapPropagator + Send + Sync>>,
+    config: InstrumentsConfig,
 }
 
 impl OrderTraceLayerBuilder {
@@ -92,13 +84,13 @@ impl OrderTraceLayerBuilder {
         P::Tracer: Send + Sync + 'static,
         <P::Tracer as Tracer>::Span: Send + Sync + 'static,
     {
-        self.tracer = Some(boxed_tracer(provider));
+        self.config.set_tracer_provider(provider);
         self
     }
 
     /// Record metrics with `provider` instead of the global meter provider.
     pub fn meter_provider<P: MeterProvider + ?Sized>(mut self, provider: &P) -> Self {
-        self.meter = Some(meter_of(provider));
+        self.config.set_meter_provider(provider);
         self
     }
 
@@ -108,26 +100,17 @@ impl OrderTraceLayerBuilder {
         mut self,
         propagator: impl TextMapPropagator + Send + Sync + 'static,
     ) -> Self {
-        self.trace_propagator = Some(Box::new(propagator));
+        self.config.set_trace_propagator(propagator);
         self
     }
 
     /// Finish the layer.
     pub fn build(self) -> OrderTraceLayer {
-        let meter = self.meter.unwrap_or_else(global_meter);
         OrderTraceLayer {
-            shared: Arc::new(Shared {
-                tracer: self.tracer.unwrap_or_else(global_tracer),
-                duration: duration_histogram(
-                    &meter,
-                    HTTP_SERVER_REQUEST_DURATION,
-                    "Duration of HTTP server requests",
-                ),
-                trace_propagator: self
-                    .trace_propagator
-                    .unwrap_or_else(|| Box::new(TraceContextPropagator::new())),
-                order_propagator: OrderContextPropagator::with_meter(&meter),
-            }),
+            shared: Arc::new(self.config.build(
+                HTTP_SERVER_REQUEST_DURATION,
+                "Duration of HTTP server requests",
+            )),
         }
     }
 }
@@ -208,7 +191,11 @@ where
         attributes.push(KeyValue::new(semconv::URL_SCHEME, scheme));
         attributes.push(KeyValue::new(semconv::NETWORK_PROTOCOL_VERSION, version));
         if let Some(route) = &route {
-            attributes.push(KeyValue::new(semconv::HTTP_ROUTE, route.clone()));
+            // One buffer shared by the span's and the metric's `http.route`.
+            attributes.push(KeyValue::new(
+                semconv::HTTP_ROUTE,
+                StringValue::from(route.clone()),
+            ));
         }
         if let Some((host, port)) = server_address(&request) {
             attributes.push(KeyValue::new(semconv::SERVER_ADDRESS, host));
@@ -250,7 +237,7 @@ where
         metric_attributes.push(KeyValue::new(semconv::URL_SCHEME, scheme));
         metric_attributes.push(KeyValue::new(semconv::NETWORK_PROTOCOL_VERSION, version));
         if let Some(route) = route {
-            metric_attributes.push(KeyValue::new(semconv::HTTP_ROUTE, route));
+            metric_attributes.push(KeyValue::new(semconv::HTTP_ROUTE, StringValue::from(route)));
         }
 
         // Services may do work in `call` itself, so the context is attached here too.
@@ -266,13 +253,13 @@ where
 }
 
 /// The matched route template (`/orders/{id}`), when axum matched one.
-fn route_template<B>(request: &Request<B>) -> Option<String> {
+fn route_template<B>(request: &Request<B>) -> Option<Arc<str>> {
     #[cfg(feature = "axum")]
     {
         request
             .extensions()
             .get::<axum::extract::MatchedPath>()
-            .map(|p| p.as_str().to_owned())
+            .map(|p| Arc::from(p.as_str()))
     }
     #[cfg(not(feature = "axum"))]
     {
