@@ -108,6 +108,22 @@ async fn every_failure_point_is_visible_in_the_exported_telemetry() {
         "exported {} of {collected} spans",
         spans.len()
     );
+    // Every span of an order carries its id once: the instrumentation and
+    // OrderSpanProcessor never both set it.
+    for span in &spans {
+        let ids = span
+            .span
+            .attributes
+            .iter()
+            .filter(|kv| kv.key == "order.id")
+            .count();
+        assert!(
+            ids <= 1,
+            "{} ({}) carries order.id {ids} times",
+            span.span.name,
+            span.service_name().unwrap_or("?")
+        );
+    }
     let outcomes = run.outcomes.clone();
     let stuck = receiver
         .wait_for_metric("order.status.count", Duration::from_secs(10), |m| {

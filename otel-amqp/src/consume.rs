@@ -224,7 +224,7 @@ impl DeliveryTracer {
             + usize::from(!routing_key.is_empty())
             + usize::from(message_id.is_some())
             + usize::from(correlation_id.is_some())
-            + order.map_or(0, |o| 1 + usize::from(o.status().is_some()))
+            + order.map_or(0, |o| usize::from(o.status().is_some()))
             + 2
             + death.as_ref().map_or(0, |d| {
                 1 + usize::from(d.reason.is_some())
@@ -271,10 +271,7 @@ impl DeliveryTracer {
             ));
         }
         if let Some(order) = order {
-            attributes.push(KeyValue::new(
-                otel_order::names::ORDER_ID,
-                order.order_id().to_value(),
-            ));
+            // `order.id` comes from OrderSpanProcessor: `parent` carries the order.
             if let Some(status) = order.status() {
                 attributes.push(KeyValue::new(
                     otel_order::names::ORDER_STATUS,

@@ -28,7 +28,6 @@ use lapin::types::{AMQPValue, FieldTable};
 use lapin::{Channel, Connection};
 use opentelemetry::trace::{Span, SpanKind, Status, TraceContextExt, Tracer};
 use opentelemetry::{Array, Context, KeyValue, StringValue, Value};
-use otel_order::OrderContextExt;
 use tokio::task::JoinHandle;
 
 use crate::carrier::{value_as_str, FieldTableExtractor};
@@ -201,12 +200,7 @@ fn record(telemetry: &AmqpTelemetry, copy: &Delivery) {
     if let Some(node) = text(headers, "node") {
         attributes.push(KeyValue::new(ATTR_NODE, node));
     }
-    if let Some(order) = parent.order() {
-        attributes.push(KeyValue::new(
-            otel_order::names::ORDER_ID,
-            order.order_id().as_str().to_owned(),
-        ));
-    }
+    // `order.id` comes from OrderSpanProcessor: `parent` carries the order.
     let name = format!(
         "broker {kind} {}",
         crate::publish::exchange_destination(subject)

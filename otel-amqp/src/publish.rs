@@ -167,10 +167,7 @@ impl TracedChannel {
             ));
         }
         if let Some(order) = cx.order() {
-            attributes.push(KeyValue::new(
-                otel_order::names::ORDER_ID,
-                order.order_id().to_value(),
-            ));
+            // `order.id` comes from OrderSpanProcessor: `cx`, the parent, carries it.
             if let Some(status) = order.status() {
                 attributes.push(KeyValue::new(
                     otel_order::names::ORDER_STATUS,

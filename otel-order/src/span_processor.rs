@@ -6,7 +6,7 @@ use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
 
 use crate::names::ORDER_ID;
-use crate::OrderContextExt;
+use crate::{OrderContext, OrderContextExt};
 
 /// Adds `order.id` to every span whose parent context carries an
 /// [`OrderContext`](crate::OrderContext): handler spans from `#[tracing::instrument]`,
@@ -26,6 +26,30 @@ use crate::OrderContextExt;
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct OrderSpanProcessor;
+
+/// The `order.id` attribute for a span about `order` started under `parent`, or
+/// `None` when `parent` carries the same order, so [`OrderSpanProcessor`] stamps it.
+///
+/// The one rule every instrumentation of this family follows, so an exported span
+/// carries `order.id` once. (A span processor cannot see the attributes a span was
+/// started with, so the processor cannot de-duplicate on its own.) Without the
+/// processor installed, spans under an order context get `order.id` only where
+/// the instrumentation sets it explicitly.
+///
+/// ```
+/// use opentelemetry::Context;
+/// use otel_order::{explicit_order_id, OrderContext, OrderContextExt, OrderId};
+///
+/// let order = OrderContext::new(OrderId::new("ORD-1").unwrap());
+/// assert!(explicit_order_id(&Context::new(), &order).is_some());
+/// assert!(explicit_order_id(&Context::new().with_order(order.clone()), &order).is_none());
+/// ```
+pub fn explicit_order_id(parent: &Context, order: &OrderContext) -> Option<KeyValue> {
+    match parent.order() {
+        Some(inherited) if inherited.order_id() == order.order_id() => None,
+        _ => Some(KeyValue::new(ORDER_ID, order.order_id().to_value())),
+    }
+}
 
 impl SpanProcessor for OrderSpanProcessor {
     fn on_start(&self, span: &mut Span, cx: &Context) {

@@ -68,7 +68,10 @@ impl Otel {
         let resource = Resource::builder()
             .with_service_name("otel-amqp-test")
             .build();
+        // As `ordertrace::init` sets it up: spans inside an order get `order.id`
+        // from OrderSpanProcessor.
         let tracer_provider = SdkTracerProvider::builder()
+            .with_span_processor(otel_order::OrderSpanProcessor)
             .with_batch_exporter(spans)
             .with_resource(resource.clone())
             .build();

@@ -18,7 +18,8 @@ use super::allow_list::HostAllowList;
 use super::headers::HeaderInjector;
 use super::instruments::{Instruments, InstrumentsConfig};
 use super::semconv::{method_name, status_code};
-use crate::names::{HEADER_ORDER, ORDER_ID};
+use crate::names::HEADER_ORDER;
+use crate::span_processor::explicit_order_id;
 use crate::{OrderContext, OrderContextExt};
 
 const TRACESTATE: &str = "tracestate";
@@ -174,10 +175,10 @@ impl Middleware for OrderTraceMiddleware {
         }
         // Scheme, host and path only: credentials and query strings stay out of spans.
         attributes.push(KeyValue::new(semconv::URL_FULL, url_without_secrets(url)));
-        // Under an order context OrderSpanProcessor stamps `order.id`; set it here only
-        // when the order came in the request's extensions, so it is never set twice.
-        if let Some(order) = order.as_ref().filter(|_| parent.order().is_none()) {
-            attributes.push(KeyValue::new(ORDER_ID, order.order_id().to_value()));
+        // Set only when the order came in the request's extensions: under an order
+        // context OrderSpanProcessor stamps it.
+        if let Some(id) = order.as_ref().and_then(|o| explicit_order_id(&parent, o)) {
+            attributes.push(id);
         }
         let mut metric_attributes = vec![
             KeyValue::new(semconv::HTTP_REQUEST_METHOD, method),

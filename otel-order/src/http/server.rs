@@ -19,7 +19,8 @@ use super::headers::{has_opaque_value, HeaderExtractor};
 use super::instruments::{Instruments, InstrumentsConfig};
 use super::semconv::{method_name, protocol_version};
 use super::server_future::{RequestState, ResponseFuture};
-use crate::names::{FIELD_WHOLE_HEADER, HEADER_ORDER, ORDER_ID, ORDER_STATUS};
+use crate::names::{FIELD_WHOLE_HEADER, HEADER_ORDER, ORDER_STATUS};
+use crate::span_processor::explicit_order_id;
 use crate::{OrderContextExt, RejectReason};
 
 /// Traces every request of the wrapped service: extracts trace and order context,
@@ -214,7 +215,8 @@ where
             ));
         }
         if let Some(order) = &order {
-            attributes.push(KeyValue::new(ORDER_ID, order.order_id().to_value()));
+            // The order came in headers, not in `parent`: always set here.
+            attributes.extend(explicit_order_id(&parent, order));
             if let Some(status) = order.status() {
                 attributes.push(KeyValue::new(ORDER_STATUS, status.as_str()));
             }

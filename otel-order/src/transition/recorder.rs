@@ -13,11 +13,12 @@ use opentelemetry::trace::{
 use opentelemetry::{Context, InstrumentationScope, KeyValue};
 
 use crate::names::{
-    ORDER_FAILURE_REASON, ORDER_ID, ORDER_SLA_EXCEEDED, ORDER_SLA_SECONDS, ORDER_STATUS,
+    ORDER_FAILURE_REASON, ORDER_SLA_EXCEEDED, ORDER_SLA_SECONDS, ORDER_STATUS,
     ORDER_STATUS_DURATION_UNKNOWN, ORDER_STATUS_NEXT, ORDER_TRANSITION_KIND, SCOPE_NAME,
     SPAN_FAILURE, SPAN_STATUS_INITIAL,
 };
 use crate::propagation::MAX_STATUS_AGE;
+use crate::span_processor::explicit_order_id;
 use crate::{classify, OrderContext, OrderContextExt, OrderStatus, TransitionKind};
 
 use super::metrics::Instruments;
@@ -202,7 +203,7 @@ impl<T: Tracer> StatusRecorder<T> {
         };
 
         let mut attributes = Vec::with_capacity(7);
-        attributes.push(KeyValue::new(ORDER_ID, order.order_id().to_value()));
+        attributes.extend(explicit_order_id(parent, order));
         if let Some(from) = from {
             attributes.push(KeyValue::new(ORDER_STATUS, from.as_str()));
         }
@@ -283,7 +284,7 @@ impl<T: Tracer> StatusRecorder<T> {
     ) {
         let now = self.clock.now();
         let mut attributes = Vec::with_capacity(3);
-        attributes.push(KeyValue::new(ORDER_ID, order.order_id().to_value()));
+        attributes.extend(explicit_order_id(parent, order));
         if let Some(status) = order.status() {
             attributes.push(KeyValue::new(ORDER_STATUS, status.as_str()));
         }

@@ -41,7 +41,11 @@ impl Pipeline {
             .with_endpoint(receiver.grpc_endpoint())
             .build()
             .expect("metric exporter");
-        let mut tracer_provider = SdkTracerProvider::builder().with_batch_exporter(spans);
+        // As `ordertrace::init` sets it up: spans inside an order get `order.id`
+        // from OrderSpanProcessor.
+        let mut tracer_provider = SdkTracerProvider::builder()
+            .with_span_processor(otel_order::OrderSpanProcessor)
+            .with_batch_exporter(spans);
         if let Some(sampler) = sampler {
             tracer_provider = tracer_provider.with_sampler(sampler);
         }
