@@ -9,7 +9,7 @@ use crate::names::ORDER_ID;
 use crate::{OrderContext, OrderContextExt};
 
 /// Adds `order.id` to every span whose parent context carries an
-/// [`OrderContext`](crate::OrderContext): handler spans from `#[tracing::instrument]`,
+/// [`OrderContext`]: handler spans from `#[tracing::instrument]`,
 /// database spans, raw OpenTelemetry spans, without each call site repeating it.
 ///
 /// Register it next to the exporting processor (`ordertrace::init` does). This
