@@ -320,6 +320,13 @@ impl DeliveryTracer {
         }
         let span = builder.start_with_context(&inner.tracer, &parent);
         let cx = parent.with_span(span);
+        // A copy the producer published again is not `redelivered`: flag it too.
+        crate::republish::mark_delivery(
+            &shared.telemetry,
+            &cx,
+            headers,
+            &shared.queue_attributes[0],
+        );
 
         shared
             .consumed

@@ -18,6 +18,7 @@
 //! | broker refuses a publish (nack, full queue, unroutable mandatory) | publish span error "message not accepted by broker", `rabbitmq.publish.failures` |
 //! | message published to an exchange with no matching binding | firehose span "routed to no queue" |
 //! | message redelivered ("processed twice") | `rabbitmq.message.redelivered` on the process span, `rabbitmq.redeliveries` |
+//! | message republished after a lost confirm (a copy the broker does not flag) | `rabbitmq.message.publish_attempt` on the publish and process spans, `rabbitmq.republishes`, `rabbitmq.republished_deliveries` |
 //! | message dead-lettered | `rabbitmq.x_death.*` on the DLQ consumer's span, `rabbitmq.dead_lettered`, DLQ depth gauge |
 //! | message waits in a queue | `rabbitmq.message.queue_wait`, `rabbitmq.queue.wait_time` |
 //! | consumer holds messages without settling | `rabbitmq.messages.in_flight` |
@@ -30,10 +31,49 @@
 //! - [`TracedConsumer`] / [`DeliveryTracer`]: a CONSUMER span per
 //!   [`TracedDelivery`], related to the producer as [`ProducerRelation`] says
 //!   ([`consume`]).
+//! - [`TracedChannel::republish_with_context`]: publish again after a lost confirm,
+//!   visibly ([`republish`]).
 //! - [`QueueGauges`]: queue depth and consumer count of configured queues
 //!   ([`gauges`]); [`Firehose`]: broker-side spans ([`firehose`]).
 //! - [`carrier`]: the `FieldTable` injector and extractor, usable on their own.
 //! - [`names`]: every header, attribute and metric name this crate emits.
+//!
+//! # Connection loss and recovery
+//!
+//! A broker restart, a network cut or `rabbitmqctl close_connection` kills the
+//! connection with its channels and consumers. What this crate does then:
+//!
+//! - A publish whose confirm was still outstanding resolves to
+//!   [`PublishError::Channel`]: its span ends as an error (`rabbitmq.confirm` =
+//!   `channel_error`) and it counts in `rabbitmq.publish.failures`. The broker may
+//!   or may not have the message; the span says the outcome is unknown, not lost.
+//! - A delivery that was being handled cannot be settled any more: its `ack`
+//!   returns an error or `false`, the process span records `settle_failed` (or
+//!   `dropped` when the wrapper is dropped). The broker requeues every unacked
+//!   delivery of a dead channel and sends it again with `redelivered` set, which
+//!   the next process span shows (`rabbitmq.message.redelivered`, counted in
+//!   `rabbitmq.redeliveries`).
+//! - A message published again with
+//!   [`TracedChannel::republish_with_context`] carries its attempt number, so the
+//!   copy the broker does *not* flag is flagged too ([`republish`]).
+//! - Nothing is kept per message or per connection: spans live in the
+//!   [`TracedConfirm`] and [`TracedDelivery`] values, so a dead connection leaks
+//!   nothing and the in-flight gauge returns to zero as they drop.
+//!
+//! What the application does (the crate wraps lapin values; it does not own
+//! connections): reconnect with a backoff, declare its topology again (durable
+//! queues and persistent messages survive a broker restart; others do not),
+//! create new [`TracedChannel`]s and [`TracedConsumer`]s on the new connection,
+//! consume again, and publish again, with [`TracedChannel::republish_with_context`],
+//! every message whose confirm never arrived. Handlers should be idempotent by
+//! message or business id where processing twice matters, and say so on the span
+//! when they skip a copy. lapin's own `ConnectionProperties::enable_auto_recover`
+//! (lapin 4.12+) reconnects and replays the topology itself; these wrappers work
+//! over recovered channels unchanged, but unconfirmed publishes still fail and
+//! still have to be republished by the application, and consumer streams yield an
+//! error to wait on (`Channel::wait_for_recovery`). The jewelry example reconnects
+//! explicitly (`examples/jewelry/src/reconnect.rs`): it survives a broker that is
+//! down longer than any fixed retry budget, and it shows each step.
 //!
 //! # Example
 //!
@@ -88,6 +128,7 @@ pub mod gauges;
 pub mod metrics;
 pub mod names;
 pub mod publish;
+pub mod republish;
 pub mod telemetry;
 
 pub use carrier::{FieldTableExtractor, FieldTableInjector, RepublishPolicy};
@@ -99,6 +140,7 @@ pub use error::{Error, PublishError};
 pub use firehose::Firehose;
 pub use gauges::{metric_export_interval, QueueGauges};
 pub use publish::{TracedChannel, TracedConfirm};
+pub use republish::publish_attempt;
 pub use telemetry::{AmqpTelemetry, AmqpTelemetryBuilder};
 
 /// The lapin version this crate wraps, so users need not match versions by hand.

@@ -39,9 +39,18 @@ pub const HEADER_PUBLISHED_AT: &str = "ordertrace-published-at";
 pub const HEADER_X_DEATH: &str = "x-death";
 /// W3C trace-context header name, looked at by the republish policy.
 pub const HEADER_TRACEPARENT: &str = "traceparent";
+/// Message header: which publish attempt of the message this is (2 for the first
+/// republish after a lost confirm), AMQP long-long-int. Written only by
+/// [`TracedChannel::republish_with_context`](crate::TracedChannel::republish_with_context);
+/// absent means attempt 1.
+pub const HEADER_PUBLISH_ATTEMPT: &str = "ordertrace-publish-attempt";
 
 /// Span attribute: the delivery was redelivered by the broker (bool).
 pub const ATTR_REDELIVERED: &str = "rabbitmq.message.redelivered";
+/// Span attribute: the publish attempt of a republished message (int, 2 or more), on
+/// the republish's PRODUCER span and on every process span of its deliveries. With
+/// [`ATTR_REDELIVERED`] it flags every message that may be processed twice.
+pub const ATTR_PUBLISH_ATTEMPT: &str = "rabbitmq.message.publish_attempt";
 /// Span attribute: the exchange the message was published to (consumer side).
 pub const ATTR_EXCHANGE: &str = "rabbitmq.exchange";
 /// Span attribute: the queue the message was consumed from.
@@ -91,6 +100,11 @@ pub const ERROR_NOT_ACCEPTED: &str = "message not accepted by broker";
 pub const METRIC_QUEUE_WAIT: &str = "rabbitmq.queue.wait_time";
 /// Counter: deliveries marked redelivered, by queue.
 pub const METRIC_REDELIVERIES: &str = "rabbitmq.redeliveries";
+/// Counter: republishes (publish attempt 2 or more), by exchange.
+pub const METRIC_REPUBLISHES: &str = "rabbitmq.republishes";
+/// Counter: deliveries of a republished message (publish attempt 2 or more), by
+/// queue: the copies the broker does not mark redelivered.
+pub const METRIC_REPUBLISHED_DELIVERIES: &str = "rabbitmq.republished_deliveries";
 /// Counter: consumed messages that had been dead-lettered, by dead-letter queue,
 /// original queue and reason.
 pub const METRIC_DEAD_LETTERED: &str = "rabbitmq.dead_lettered";

@@ -305,6 +305,17 @@ impl TracedConfirm {
         self.span.span_context()
     }
 
+    /// The publish span, for attributes known only to a caller inside the crate
+    /// (the publish attempt of a republish).
+    pub(crate) fn span_mut(&mut self) -> &mut BoxedSpan {
+        &mut self.span
+    }
+
+    /// The telemetry the publish records with.
+    pub(crate) fn telemetry(&self) -> &AmqpTelemetry {
+        &self.telemetry
+    }
+
     fn succeed(&mut self, outcome: &'static str) {
         let metrics = &self.telemetry.inner.metrics;
         let exchange = &self.exchange;
