@@ -236,33 +236,39 @@ impl KeyRules {
     }
 
     /// The verdict for `key`, from the per-thread cache when this key was seen
-    /// before (attribute keys repeat on every span, so this is the common case).
+    /// before (attribute keys repeat on every span, so this is the common case: one
+    /// hash of two words and one comparison).
     pub(crate) fn classify(&self, key: &str) -> KeyVerdict {
         if key.len() > MAX_CACHED_KEY {
             return self.classify_uncached(key);
         }
-        let slot = cache_slot(key);
-        let cached = VERDICTS.with(|cache| {
-            let cache = cache.borrow();
-            cache.get(slot).and_then(|entry| match entry {
-                Some((id, k, verdict)) if *id == self.id && **k == *key => Some(*verdict),
-                _ => None,
-            })
-        });
-        if let Some(verdict) = cached {
-            return verdict;
-        }
-        let verdict = self.classify_uncached(key);
+        let (first, second) = cache_slots(key.as_bytes());
         VERDICTS.with(|cache| {
-            let mut cache = cache.borrow_mut();
-            if cache.is_empty() {
-                cache.resize(CACHE_SLOTS, None);
+            let Ok(mut cache) = cache.try_borrow_mut() else {
+                // Only reachable if classifying re-entered itself; never cache then.
+                return self.classify_uncached(key);
+            };
+            for slot in [first, second] {
+                if let Some((id, k, verdict)) = &cache[slot] {
+                    if *id == self.id && **k == *key {
+                        return *verdict;
+                    }
+                }
             }
-            if let Some(entry) = cache.get_mut(slot) {
-                *entry = Some((self.id, key.into(), verdict));
+            let verdict = self.classify_uncached(key);
+            // Two-choice insertion: the key takes its first slot; whoever held it
+            // moves to its own other slot, so two keys sharing a first slot do not
+            // evict each other on every span.
+            let evicted = cache[first].replace((self.id, key.into(), verdict));
+            if let Some(old) = evicted {
+                let (a, b) = cache_slots(old.1.as_bytes());
+                let other = if a == first { b } else { a };
+                if other != first {
+                    cache[other] = Some(old);
+                }
             }
-        });
-        verdict
+            verdict
+        })
     }
 
     fn classify_uncached(&self, key: &str) -> KeyVerdict {
@@ -322,27 +328,31 @@ const CACHE_SLOTS: usize = 256;
 type CacheEntry = Option<(usize, Box<str>, KeyVerdict)>;
 
 thread_local! {
-    /// Per-thread cache of key verdicts: (rule set id, key, verdict). The key is
-    /// stored and compared whole, so a collision only costs a recomputation.
-    /// Filled to [`CACHE_SLOTS`] on first insert; `const` so access needs no lazy
-    /// initialisation check.
-    static VERDICTS: RefCell<Vec<CacheEntry>> = const { RefCell::new(Vec::new()) };
+    /// Per-thread cache of key verdicts: (rule set id, key, verdict), direct-mapped.
+    /// The key is stored and compared whole, so a collision only costs a
+    /// recomputation. `const` so access needs no lazy initialisation check.
+    static VERDICTS: RefCell<[CacheEntry; CACHE_SLOTS]> =
+        const { RefCell::new([const { None }; CACHE_SLOTS]) };
 }
 
-/// A cheap slot index: length, first and last eight bytes (keys are compared whole
-/// on a hit, so collisions only cost a recomputation).
-fn cache_slot(key: &str) -> usize {
-    let b = key.as_bytes();
-    let word = |s: &[u8]| {
-        let mut w = [0u8; 8];
-        let n = s.len().min(8);
-        w[..n].copy_from_slice(&s[..n]);
-        u64::from_le_bytes(w)
+/// Two cheap slot indices from the length and the first and last eight bytes
+/// (keys are compared whole on a hit, so collisions only cost a recomputation).
+fn cache_slots(key: &[u8]) -> (usize, usize) {
+    let n = key.len();
+    let word = |s: Option<&[u8]>| {
+        s.and_then(|s| s.try_into().ok())
+            .map_or(0, u64::from_le_bytes)
     };
-    let head = word(b);
-    let tail = word(&b[b.len().saturating_sub(8)..]);
-    let h = (head ^ tail.rotate_left(29) ^ (b.len() as u64)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    (h >> 56) as usize % CACHE_SLOTS
+    let h = if n >= 8 {
+        word(key.get(..8)) ^ word(key.get(n - 8..)).rotate_left(23)
+    } else {
+        key.iter().fold(0u64, |h, &b| h << 8 | u64::from(b))
+    };
+    let h = (h ^ n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (
+        (h >> 56) as usize % CACHE_SLOTS,
+        (h >> 40) as usize % CACHE_SLOTS,
+    )
 }
 
 fn one_of(s: &str, list: &[&str]) -> bool {

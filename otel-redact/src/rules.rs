@@ -52,6 +52,7 @@ pub(crate) struct Rules {
     pub(crate) enabled: [bool; 8],
     pub(crate) email: Option<Regex>,
     pub(crate) name: Option<Regex>,
+    pub(crate) latin_name: Option<Regex>,
     pub(crate) passport_context: Option<Regex>,
     pub(crate) inn_context: Option<Regex>,
     pub(crate) secrets: Option<SecretPatterns>,

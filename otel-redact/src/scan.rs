@@ -17,7 +17,7 @@ use crate::action::{write_replacement, Action};
 use crate::detectors::{card, snils};
 use crate::detectors::{email, inn, name, numeric, passport, phone, Detector};
 use crate::metrics::Tally;
-use crate::prefilter;
+use crate::prefilter::{self, Hints};
 use crate::rules::{RuleId, Rules};
 
 /// A proposed match: bytes `start..end` of the text, found by `rule`.
@@ -31,16 +31,13 @@ pub(crate) struct Candidate {
 /// A numeric detector's test of one window.
 type WindowCheck = fn(&numeric::Window<'_>) -> bool;
 
-/// Fewest digits in one cluster any numeric detector accepts (E.164 with 9 digits).
-const MIN_NUMERIC_DIGITS: u32 = 9; // = prefilter's LONG_CLUSTER
 /// Fewest digits a context-word detector (passport, INN) needs in the whole text.
 const MIN_CONTEXT_DIGITS: u32 = 10;
 
 impl Rules {
     /// Collects the candidates of every enabled rule whose gate the text passes.
-    pub(crate) fn candidates(&self, text: &str, out: &mut Vec<Candidate>) {
-        let hints = prefilter::scan(text.as_bytes());
-        if self.numeric && hints.max_cluster_digits >= MIN_NUMERIC_DIGITS {
+    pub(crate) fn candidates(&self, text: &str, hints: &Hints, out: &mut Vec<Candidate>) {
+        if self.numeric && hints.total_digits >= prefilter::MIN_ANY_DIGITS {
             let checks: [(Detector, WindowCheck); 5] = [
                 (Detector::Card, card::is_card),
                 (Detector::Phone, phone::is_phone),
@@ -48,27 +45,36 @@ impl Rules {
                 (Detector::Inn, inn::is_inn),
                 (Detector::Passport, passport::is_passport),
             ];
-            for &(from, to) in hints.long_clusters() {
-                numeric::for_each_window_in(text.as_bytes(), from, to, |w| {
-                    for (detector, check) in checks {
-                        if self.is_enabled(detector) && check(w) {
-                            let (s, e) = w.range();
-                            push(out, detector, s, e);
-                        }
+            numeric::for_each_window_in(text.as_bytes(), 0, text.len(), |w| {
+                for (detector, check) in checks {
+                    if self.is_enabled(detector) && check(w) {
+                        let (s, e) = w.range();
+                        push(out, detector, s, e);
                     }
-                });
+                }
+            });
+            if self.is_enabled(Detector::Phone) && hints.total_digits >= phone::DOTTED_DIGITS {
+                phone::find_dotted(text.as_bytes(), |s, e| push(out, Detector::Phone, s, e));
             }
         }
-        if hints.total_digits >= MIN_CONTEXT_DIGITS {
+        if hints.total_digits >= MIN_CONTEXT_DIGITS
+            && (self.passport_context.is_some() || self.inn_context.is_some())
+        {
+            // Context words only matter next to enough digits; look for them only then.
+            let (passport_word, inn_word) = if hints.cyrillic {
+                (true, true)
+            } else {
+                prefilter::context_words(text.as_bytes())
+            };
             if let Some(re) = &self.passport_context {
-                if hints.cyrillic || hints.passport_word {
+                if passport_word {
                     passport::find_with_context(re, text, |s, e| {
                         push(out, Detector::Passport, s, e)
                     });
                 }
             }
             if let Some(re) = &self.inn_context {
-                if hints.cyrillic || hints.inn_word {
+                if inn_word {
                     inn::find_with_context(re, text, |s, e| push(out, Detector::Inn, s, e));
                 }
             }
@@ -78,14 +84,19 @@ impl Rules {
                 email::find(re, text, |s, e| push(out, Detector::Email, s, e));
             }
         }
-        if hints.cyrillic {
+        if hints.cyrillic_upper {
             if let Some(re) = &self.name {
+                name::find(re, text, |s, e| push(out, Detector::Name, s, e));
+            }
+        }
+        if hints.latin_patronymic {
+            if let Some(re) = &self.latin_name {
                 name::find(re, text, |s, e| push(out, Detector::Name, s, e));
             }
         }
         if let Some(secrets) = &self.secrets {
             if hints.auth_word || hints.jwt || hints.assign {
-                secrets.find(text, &hints, |s, e| push(out, Detector::Secret, s, e));
+                secrets.find(text, hints, |s, e| push(out, Detector::Secret, s, e));
             }
         }
         for (i, rule) in self.custom.iter().enumerate() {
@@ -112,7 +123,11 @@ impl Rules {
             });
             return out;
         }
-        self.candidates(text, &mut out);
+        let hints = prefilter::scan(text.as_bytes());
+        if hints.is_clean() && self.custom.is_empty() {
+            return out;
+        }
+        self.candidates(text, &hints, &mut out);
         resolve(&mut out);
         out
     }

@@ -47,10 +47,9 @@ impl Rules {
         scope: &InstrumentationScope,
         tally: &mut Tally,
     ) -> Option<InstrumentationScope> {
+        // Most scopes have no attributes: check before copying anything.
+        scope.attributes().next()?;
         let mut attrs: Vec<KeyValue> = scope.attributes().cloned().collect();
-        if attrs.is_empty() {
-            return None;
-        }
         let before = tally.total();
         self.redact_attributes(&mut attrs, SURFACE_SCOPE_ATTRIBUTE, tally);
         if tally.total() == before || self.detect_only {

@@ -104,7 +104,7 @@ fn glued_left(text: &[u8], start: usize) -> bool {
 }
 
 /// True if the byte at `end` glues a cluster to what comes after it.
-fn glued_right(text: &[u8], end: usize) -> bool {
+pub(crate) fn glued_right(text: &[u8], end: usize) -> bool {
     let Some(&next) = text.get(end) else {
         return false;
     };
