@@ -1,10 +1,8 @@
-//! Connecting to RabbitMQ and publishing JSON messages with publisher confirms.
+//! Where RabbitMQ is and connecting to it; staying connected is
+//! [`crate::reconnect`], publishing [`crate::publisher`].
 
-use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
-use lapin::{BasicProperties, Connection, ConnectionProperties};
-use opentelemetry::Context;
-use otel_amqp::{AmqpTelemetry, PublishError, TracedChannel};
-use serde::Serialize;
+use lapin::{Connection, ConnectionProperties};
+use otel_amqp::PublishError;
 
 /// The broker address the services use: `AMQP_ADDR`, else the local default.
 pub fn amqp_addr() -> String {
@@ -46,18 +44,6 @@ pub async fn connect(addr: &str) -> Result<Connection, BrokerUnreachable> {
         })
 }
 
-/// A traced publishing channel with publisher confirms on.
-pub async fn publisher(
-    connection: &Connection,
-    telemetry: AmqpTelemetry,
-) -> Result<TracedChannel, lapin::Error> {
-    let channel = connection.create_channel().await?;
-    channel
-        .confirm_select(ConfirmSelectOptions::default())
-        .await?;
-    Ok(TracedChannel::new(channel, telemetry))
-}
-
 /// Why a message was not published.
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
@@ -67,46 +53,4 @@ pub enum SendError {
     /// The broker did not accept it.
     #[error(transparent)]
     Publish(#[from] PublishError),
-}
-
-/// Publish `body` as raw bytes under `cx` (trace + order context go into the
-/// headers) and wait for the broker's confirm.
-pub async fn publish_bytes(
-    channel: &TracedChannel,
-    cx: &Context,
-    exchange: &str,
-    routing_key: &str,
-    message_id: &str,
-    body: &[u8],
-) -> Result<(), PublishError> {
-    let properties = BasicProperties::default()
-        .with_content_type("application/json".into())
-        .with_delivery_mode(2)
-        .with_message_id(message_id.into());
-    channel
-        .basic_publish_with_context(
-            cx,
-            exchange.into(),
-            routing_key.into(),
-            BasicPublishOptions::default(),
-            body,
-            properties,
-        )
-        .await?
-        .await?;
-    Ok(())
-}
-
-/// Publish `message` as JSON (see [`publish_bytes`]).
-pub async fn publish_json<T: Serialize>(
-    channel: &TracedChannel,
-    cx: &Context,
-    exchange: &str,
-    routing_key: &str,
-    message_id: &str,
-    message: &T,
-) -> Result<(), SendError> {
-    let body = serde_json::to_vec(message)?;
-    publish_bytes(channel, cx, exchange, routing_key, message_id, &body).await?;
-    Ok(())
 }

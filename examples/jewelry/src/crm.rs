@@ -6,8 +6,9 @@
 //!   trace headers): `CLOSED`;
 //! - `GET /orders/{id}`: where the order stands in CRM.
 //!
-//! CRM approves whatever arrives: an event delivered twice is approved twice, and
-//! the second approval shows as a `repeat` transition.
+//! An event delivered twice is recorded twice, the second time as a `repeat`
+//! transition; the approval itself goes to MES once (the publisher's outbox knows
+//! it was confirmed).
 
 use std::sync::Arc;
 
@@ -16,16 +17,16 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use futures_util::StreamExt;
-use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions};
-use lapin::types::FieldTable;
-use lapin::Connection;
-use otel_amqp::{ConsumerConfig, TracedChannel, TracedConsumer};
+use lapin::options::{BasicAckOptions, BasicNackOptions};
+use opentelemetry::trace::TraceContextExt;
+use otel_amqp::TracedDelivery;
 use otel_order::{FailureReason, OrderContext, OrderContextExt, OrderStatus, SlaConfig};
 
 use crate::api::{order_id, with_order_context, ApiError};
-use crate::broker::{self, publish_json};
+use crate::broker;
 use crate::orders::{later, ManufacturingApproval, OrderBook, OrderRecord, PriceCalculated};
+use crate::publisher::{Publisher, Sent};
+use crate::reconnect::{consume, Broker, ConsumeSpec, Flow};
 use crate::telemetry::{Recorder, ServiceTelemetry};
 use crate::topology::{Topology, RK_APPROVED};
 
@@ -53,41 +54,40 @@ impl Drop for CrmService {
     }
 }
 
-/// Start CRM: declares the topology, consumes price events.
+/// Start CRM: consumes price events (through broker restarts) and serves its API.
 pub async fn start(
     telemetry: &ServiceTelemetry,
-    connection: &Connection,
+    broker: &Broker,
     topology: Topology,
 ) -> Result<CrmService, lapin::Error> {
-    let (host, port) = broker::host_port(&broker::amqp_addr());
+    let (host, port) = broker::host_port(broker.addr());
     let amqp = telemetry.amqp(&host, port);
-    let publisher = broker::publisher(connection, amqp.clone()).await?;
-    topology.declare(&publisher).await?;
+    let publisher = Publisher::new(broker.clone(), amqp.clone());
     let book = OrderBook::new();
     let recorder = Arc::new(telemetry.recorder(SlaConfig::new()));
     let gauges = book.clone();
     recorder.register_status_gauges(move || gauges.snapshot(&CRM_STATUSES));
 
-    let channel = connection.create_channel().await?;
-    channel.basic_qos(8, BasicQosOptions::default()).await?;
-    let consumer = channel
-        .basic_consume(
-            topology.prices_queue.as_str().into(),
-            "crm-prices".into(),
-            BasicConsumeOptions::default(),
-            FieldTable::default(),
-        )
-        .await?;
-    let deliveries = TracedConsumer::new(
-        consumer,
-        amqp,
-        ConsumerConfig::new(topology.prices_queue.as_str()).consumer_group("crm"),
-    );
     let crm = Crm {
         book: book.clone(),
         recorder,
     };
-    let task = tokio::spawn(approve_priced(crm.clone(), deliveries, publisher, topology));
+    let spec = ConsumeSpec {
+        queue: topology.prices_queue.clone(),
+        tag: "crm-prices".into(),
+        prefetch: 8,
+        group: "crm".into(),
+    };
+    let task = tokio::spawn(consume(broker.clone(), amqp, spec, {
+        let crm = crm.clone();
+        move |delivery| {
+            let (crm, publisher, topology) = (crm.clone(), publisher.clone(), topology.clone());
+            async move {
+                approve_priced(&crm, delivery, &publisher, &topology).await;
+                Flow::Continue
+            }
+        }
+    }));
     let router = Router::new()
         .route("/orders/{id}", get(show))
         .route("/orders/{id}/delivered", post(delivered))
@@ -97,39 +97,40 @@ pub async fn start(
 }
 
 async fn approve_priced(
-    crm: Crm,
-    mut deliveries: TracedConsumer,
-    publisher: TracedChannel,
-    topology: Topology,
+    crm: &Crm,
+    mut delivery: TracedDelivery,
+    publisher: &Publisher,
+    topology: &Topology,
 ) {
-    while let Some(Ok(mut delivery)) = deliveries.next().await {
-        let event: Result<PriceCalculated, _> = serde_json::from_slice(delivery.data());
-        let (Some(order), Ok(event)) = (delivery.order().cloned(), event) else {
-            delivery.record_error(&UnreadableEvent);
-            let _ = delivery
-                .nack(BasicNackOptions {
-                    requeue: false,
-                    ..Default::default()
-                })
-                .await;
-            continue;
-        };
-        let id = order.order_id().as_str().to_owned();
-        let cx = delivery.context().clone();
-        let current = later(order, crm.book.get(&id).map(|r| r.order));
-        let next =
-            crm.recorder
-                .transition_with_context(&cx, &current, OrderStatus::ManufacturingApproved);
-        let mut record = OrderRecord::new(next.clone());
-        record.price_rub = Some(event.price_rub);
-        crm.book.put(&id, record);
-        let approval = ManufacturingApproval {
-            order_id: id.clone(),
-            price_rub: event.price_rub,
-        };
-        let publish_cx = cx.with_order(next.clone());
-        if let Err(e) = publish_json(
-            &publisher,
+    let event: Result<PriceCalculated, _> = serde_json::from_slice(delivery.data());
+    let (Some(order), Ok(event)) = (delivery.order().cloned(), event) else {
+        delivery.record_error(&UnreadableEvent);
+        let _ = delivery
+            .nack(BasicNackOptions {
+                requeue: false,
+                ..Default::default()
+            })
+            .await;
+        return;
+    };
+    let id = order.order_id().as_str().to_owned();
+    let cx = delivery.context().clone();
+    let current = later(order, crm.book.get(&id).map(|r| r.order));
+    // A second event for an approved order (redelivered, republished, or sent
+    // twice by MES) is recorded as a `repeat` transition: visible, not hidden.
+    let next =
+        crm.recorder
+            .transition_with_context(&cx, &current, OrderStatus::ManufacturingApproved);
+    let mut record = OrderRecord::new(next.clone());
+    record.price_rub = Some(event.price_rub);
+    crm.book.put(&id, record);
+    let approval = ManufacturingApproval {
+        order_id: id.clone(),
+        price_rub: event.price_rub,
+    };
+    let publish_cx = cx.with_order(next.clone());
+    match publisher
+        .publish_json(
             &publish_cx,
             &topology.exchange,
             RK_APPROVED,
@@ -137,14 +138,22 @@ async fn approve_priced(
             &approval,
         )
         .await
-        {
-            // The broker refused it: the next system will never hear of the order.
+    {
+        Ok(Sent::AlreadyConfirmed) => {
+            // Idempotent by order: MES already has this approval.
+            cx.span()
+                .add_event("approval already sent; not sent again", Vec::new());
+        }
+        Ok(Sent::Confirmed { .. }) => {}
+        Err(e) => {
+            // The broker refused it, or stayed away past the give-up time: the
+            // next system will never hear of the order.
             crm.recorder
                 .failure_with_context(&cx, &next, FailureReason::MessageLost);
             delivery.record_error(&e);
         }
-        let _ = delivery.ack(BasicAckOptions::default()).await;
     }
+    let _ = delivery.ack(BasicAckOptions::default()).await;
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -5,10 +5,8 @@
 //! Used by `cargo run --example order_flow` (which prints [`crate::report`]) and by
 //! the root integration test (which asserts on what was exported over OTLP).
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use lapin::Connection;
 use otel_order::OrderStatus;
 use reqwest::header::HeaderMap;
 use sha2::{Digest, Sha256};
@@ -19,6 +17,7 @@ use crate::crm::{self, CrmService};
 use crate::faults::{Fault, FaultPlan};
 use crate::mes::{self, Mes, MesConfig};
 use crate::orders::{OrderBook, OrderForm};
+use crate::reconnect::Broker;
 use crate::shop::{self, ShopConfig, CHECKSUM_HEADER};
 use crate::sidecar::{self, SidecarConfig};
 use crate::stl::Mesh;
@@ -192,35 +191,249 @@ pub struct DemoRun {
     pub shop_book: OrderBook,
     /// Wall time of the scenario.
     pub elapsed: Duration,
-    collector: SpanCollector,
-    services: Vec<ServiceTelemetry>,
-    connection: Arc<Connection>,
-    _mes: Mes,
-    _crm: CrmService,
-    servers: Vec<tokio::task::JoinHandle<()>>,
+    services: Services,
 }
 
 impl DemoRun {
     /// Every span the services finished, redacted, with the recording service.
+    pub fn spans(&self) -> Vec<CollectedSpan> {
+        self.services.spans()
+    }
+
+    /// Flush every service's spans and metrics to its exporters.
+    pub fn flush(&self) {
+        self.services.flush()
+    }
+
+    /// Stop the servers, delete the run's exchanges and queues, close the connections.
+    pub async fn cleanup(self) -> Result<(), lapin::Error> {
+        self.services.cleanup().await
+    }
+}
+
+/// Where the spans of the in-process services go.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SpanSink {
+    /// Kept in memory for the demo's waterfall (and exported over OTLP when
+    /// configured).
+    #[default]
+    Collect,
+    /// Exported over OTLP only, through ordertrace's bounded span queue: for long
+    /// runs, where keeping every span would grow without bound.
+    ExportOnly,
+}
+
+/// Shop, CRM, MES and the sidecar running in this process, each with its own
+/// broker connection (reconnecting) and HTTP server; orders are driven through
+/// them with [`Services::run_orders`].
+pub struct Services {
+    /// The run's topology.
+    pub topology: Topology,
+    /// The faults planned for orders.
+    pub faults: FaultPlan,
+    /// The Shop's order book.
+    pub shop_book: OrderBook,
+    /// CRM's order book.
+    pub crm_book: OrderBook,
+    /// MES's order book.
+    pub mes_book: OrderBook,
+    config: DemoConfig,
+    urls: Urls,
+    http: reqwest::Client,
+    collector: SpanCollector,
+    telemetry: Vec<ServiceTelemetry>,
+    brokers: Vec<Broker>,
+    _mes: Mes,
+    _crm: CrmService,
+    servers: Vec<tokio::task::JoinHandle<()>>,
+    created: std::sync::atomic::AtomicUsize,
+}
+
+impl Services {
+    /// Start the services on `config.amqp_addr`, with a fresh per-run topology.
+    pub async fn start(config: &DemoConfig, sink: SpanSink) -> Result<Services, DemoError> {
+        let run_id = format!(
+            "{:x}",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis())
+                .unwrap_or_default()
+                % 0xff_ffff
+        );
+        // Removed by `cleanup`; should the run be interrupted, the broker drops the
+        // queues a minute later.
+        let topology = Topology::new(&format!("demo-{run_id}")).expiring(Duration::from_secs(60));
+        // One connection per service, as when they run as separate processes.
+        let mut brokers = Vec::new();
+        for _ in 0..3 {
+            brokers.push(Broker::connect(&config.amqp_addr, topology.clone()).await?);
+        }
+        let faults = FaultPlan::new();
+        let collector = SpanCollector::default();
+        let telemetry = |name: &str| match sink {
+            SpanSink::Collect => ServiceTelemetry::in_process(name, &collector),
+            SpanSink::ExportOnly => ServiceTelemetry::exporting(name),
+        };
+        let shop_t = telemetry(SHOP)?;
+        let crm_t = telemetry(CRM)?;
+        let mes_t = telemetry(MES)?;
+        let sidecar_t = telemetry(SIDECAR)?;
+
+        let prefix = format!("ORD-{}", run_id.to_ascii_uppercase());
+        let (shop_router, shop_book) = shop::app(
+            &shop_t,
+            &brokers[0],
+            ShopConfig {
+                topology: topology.clone(),
+                faults: faults.clone(),
+                order_prefix: prefix,
+            },
+        )
+        .await?;
+        let (shop_url, shop_server) = serve(shop_router).await?;
+        let crm = crm::start(&crm_t, &brokers[1], topology.clone()).await?;
+        let (crm_url, crm_server) = serve(crm.router.clone()).await?;
+        let mes = mes::start(
+            &mes_t,
+            brokers[2].clone(),
+            MesConfig {
+                topology: topology.clone(),
+                faults: faults.clone(),
+                pricing_delay: config.pricing_delay,
+                slow_pricing_delay: config.slow_pricing_delay,
+                pricing_sla: config.pricing_sla,
+                storage_url: shop_url.clone(),
+            },
+        )
+        .await?;
+        let (mes_url, mes_server) = serve(mes.operator_api.clone()).await?;
+        let (sidecar_router, _) = sidecar::app(
+            &sidecar_t,
+            SidecarConfig::new(&mes_url, sidecar::mes_operator_routes()),
+        );
+        let (sidecar_url, sidecar_server) = serve(sidecar_router).await?;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap_or_default();
+        Ok(Services {
+            topology,
+            faults,
+            shop_book,
+            crm_book: crm.book.clone(),
+            mes_book: mes.book.clone(),
+            config: config.clone(),
+            urls: Urls {
+                shop: shop_url,
+                crm: crm_url,
+                mes: mes_url,
+                sidecar: sidecar_url,
+            },
+            http,
+            collector,
+            telemetry: vec![shop_t, crm_t, mes_t, sidecar_t],
+            brokers,
+            _mes: mes,
+            _crm: crm,
+            servers: vec![shop_server, crm_server, mes_server, sidecar_server],
+            created: Default::default(),
+        })
+    }
+
+    /// Create one order per entry of `plan` (broken by its fault, if any) and drive
+    /// them all concurrently to the end or to where they stop.
+    pub async fn run_orders(&self, plan: Vec<Option<Fault>>) -> Vec<OrderOutcome> {
+        // Orders are numbered by the Shop in creation order: create them one by one
+        // so the fault plan can name them, then let them run concurrently.
+        let forms = customers();
+        let mut drivers = Vec::new();
+        for fault in plan {
+            let i = self
+                .created
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let form = forms[i % forms.len()].clone();
+            let (order_id, session) = match create(&self.http, &self.urls, &form).await {
+                Ok(c) => c,
+                Err(step) => {
+                    drivers.push(tokio::spawn(async move {
+                        OrderOutcome {
+                            order_id: String::from("?"),
+                            fault,
+                            reached: None,
+                            stopped: Some(step),
+                        }
+                    }));
+                    continue;
+                }
+            };
+            if let Some(fault) = fault {
+                self.faults.plan(&order_id, fault);
+            }
+            let (http, urls, config) = (self.http.clone(), self.urls.clone(), self.config.clone());
+            // Stagger the orders a little, as customers do.
+            let pause = Duration::from_millis(15 * (i % 16) as u64);
+            drivers.push(tokio::spawn(async move {
+                tokio::time::sleep(pause).await;
+                let stopped = drive(&http, &urls, &config, &order_id, session, i)
+                    .await
+                    .err();
+                OrderOutcome {
+                    order_id,
+                    fault,
+                    reached: None,
+                    stopped,
+                }
+            }));
+        }
+        let mut outcomes = Vec::new();
+        for driver in drivers {
+            if let Ok(outcome) = driver.await {
+                outcomes.push(outcome);
+            }
+        }
+        // Let late messages (duplicates, dead letters) land before reading the books.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        for outcome in &mut outcomes {
+            outcome.reached = self.reached(&outcome.order_id);
+        }
+        outcomes
+    }
+
+    /// The last status any service recorded for `order_id`.
+    pub fn reached(&self, order_id: &str) -> Option<OrderStatus> {
+        [&self.crm_book, &self.mes_book, &self.shop_book]
+            .iter()
+            .filter_map(|b| b.get(order_id)?.order.status())
+            .max()
+    }
+
+    /// Connections re-established so far, over all services.
+    pub fn reconnects(&self) -> u64 {
+        self.brokers.iter().map(Broker::reconnects).sum()
+    }
+
+    /// Every span the services finished (with [`SpanSink::Collect`]).
     pub fn spans(&self) -> Vec<CollectedSpan> {
         self.collector.spans()
     }
 
     /// Flush every service's spans and metrics to its exporters.
     pub fn flush(&self) {
-        for service in &self.services {
+        for service in &self.telemetry {
             service.flush();
         }
     }
 
-    /// Stop the servers, delete the run's exchanges and queues, close the connection.
+    /// Stop the servers, delete the run's exchanges and queues, close the connections.
     pub async fn cleanup(self) -> Result<(), lapin::Error> {
         for server in &self.servers {
             server.abort();
         }
-        let channel = self.connection.create_channel().await?;
+        let channel = self.brokers[0].channel().await;
         let result = self.topology.delete(&channel).await;
-        let _ = self.connection.close(200, "demo finished".into()).await;
+        for broker in &self.brokers {
+            broker.close().await;
+        }
         result
     }
 }
@@ -239,138 +452,18 @@ async fn serve(
 /// Start everything, drive the orders, return the outcome.
 pub async fn run(config: DemoConfig) -> Result<DemoRun, DemoError> {
     let started = Instant::now();
-    let connection = Arc::new(broker::connect(&config.amqp_addr).await?);
-    let run_id = format!(
-        "{:x}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis())
-            .unwrap_or_default()
-            % 0xff_ffff
-    );
-    // Removed by `cleanup`; should the run be interrupted, the broker drops the
-    // queues a minute later.
-    let topology = Topology::new(&format!("demo-{run_id}")).expiring(Duration::from_secs(60));
-    let faults = FaultPlan::new();
-    let collector = SpanCollector::default();
-    let shop_t = ServiceTelemetry::in_process(SHOP, &collector)?;
-    let crm_t = ServiceTelemetry::in_process(CRM, &collector)?;
-    let mes_t = ServiceTelemetry::in_process(MES, &collector)?;
-    let sidecar_t = ServiceTelemetry::in_process(SIDECAR, &collector)?;
-
-    let prefix = format!("ORD-{}", run_id.to_ascii_uppercase());
-    let (shop_router, shop_book) = shop::app(
-        &shop_t,
-        &connection,
-        ShopConfig {
-            topology: topology.clone(),
-            faults: faults.clone(),
-            order_prefix: prefix.clone(),
-        },
-    )
-    .await?;
-    let (shop_url, shop_server) = serve(shop_router).await?;
-    let crm = crm::start(&crm_t, &connection, topology.clone()).await?;
-    let (crm_url, crm_server) = serve(crm.router.clone()).await?;
-    let mes = mes::start(
-        &mes_t,
-        Arc::clone(&connection),
-        MesConfig {
-            topology: topology.clone(),
-            faults: faults.clone(),
-            pricing_delay: config.pricing_delay,
-            slow_pricing_delay: config.slow_pricing_delay,
-            pricing_sla: config.pricing_sla,
-            storage_url: shop_url.clone(),
-        },
-    )
-    .await?;
-    let (mes_url, mes_server) = serve(mes.operator_api.clone()).await?;
-    let (sidecar_router, _) = sidecar::app(
-        &sidecar_t,
-        SidecarConfig::new(&mes_url, sidecar::mes_operator_routes()),
-    );
-    let (sidecar_url, sidecar_server) = serve(sidecar_router).await?;
-
-    // Orders are numbered by the Shop in creation order: create them one by one so
-    // the fault plan can name them, then let them run concurrently.
-    let forms = customers();
+    let services = Services::start(&config, SpanSink::Collect).await?;
     let plan: Vec<Option<Fault>> = std::iter::repeat_n(None, config.happy_orders)
         .chain(config.faults.iter().copied().map(Some))
         .collect();
-    let urls = Urls {
-        shop: shop_url,
-        crm: crm_url,
-        mes: mes_url,
-        sidecar: sidecar_url,
-    };
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap_or_default();
-    let mut drivers = Vec::new();
-    for (i, fault) in plan.into_iter().enumerate() {
-        let form = forms[i % forms.len()].clone();
-        let created = create(&http, &urls, &form).await;
-        let (order_id, session) = match created {
-            Ok(c) => c,
-            Err(step) => {
-                drivers.push(tokio::spawn(async move {
-                    OrderOutcome {
-                        order_id: String::from("?"),
-                        fault,
-                        reached: None,
-                        stopped: Some(step),
-                    }
-                }));
-                continue;
-            }
-        };
-        if let Some(fault) = fault {
-            faults.plan(&order_id, fault);
-        }
-        let (http, urls, config) = (http.clone(), urls.clone(), config.clone());
-        // Stagger the orders a little, as customers do.
-        let pause = Duration::from_millis(15 * i as u64);
-        drivers.push(tokio::spawn(async move {
-            tokio::time::sleep(pause).await;
-            let stopped = drive(&http, &urls, &config, &order_id, session, i)
-                .await
-                .err();
-            OrderOutcome {
-                order_id,
-                fault,
-                reached: None,
-                stopped,
-            }
-        }));
-    }
-    let mut outcomes = Vec::new();
-    for driver in drivers {
-        if let Ok(outcome) = driver.await {
-            outcomes.push(outcome);
-        }
-    }
-    // Let late messages (duplicates, dead letters) land before reading the books.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    for outcome in &mut outcomes {
-        outcome.reached = [&crm.book, &mes.book, &shop_book]
-            .iter()
-            .filter_map(|b| b.get(&outcome.order_id)?.order.status())
-            .max();
-    }
+    let outcomes = services.run_orders(plan).await;
     Ok(DemoRun {
         outcomes,
-        topology,
-        mes_book: mes.book.clone(),
-        shop_book: shop_book.clone(),
+        topology: services.topology.clone(),
+        mes_book: services.mes_book.clone(),
+        shop_book: services.shop_book.clone(),
         elapsed: started.elapsed(),
-        collector,
-        services: vec![shop_t, crm_t, mes_t, sidecar_t],
-        connection,
-        _mes: mes,
-        _crm: crm,
-        servers: vec![shop_server, crm_server, mes_server, sidecar_server],
+        services,
     })
 }
 

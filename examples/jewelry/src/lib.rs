@@ -11,9 +11,13 @@
 //!   closes delivered ones (`CLOSED`).
 //! - [`sidecar`]: reverse proxy recording the operator API's statuses
 //!   (`MANUFACTURING_STARTED` … `SHIPPED`).
-//! - [`topology`]: exchanges, queues, dead-lettering; [`broker`]: connecting and
-//!   publishing with confirms; [`stl`]: pricing a binary STL model.
-//! - [`faults`]: the seeds' failure points as switches; [`demo`]: the scenario;
+//! - [`topology`]: exchanges, queues, dead-lettering; [`broker`]: where the broker
+//!   is; [`reconnect`]: staying connected through broker restarts (reconnect,
+//!   re-declare, consume again); [`publisher`]: confirmed publishes, republished
+//!   visibly after a lost confirm, never sent twice once confirmed; [`stl`]:
+//!   pricing a binary STL model.
+//! - [`faults`]: the seeds' failure points as switches; [`fault_node`]: the
+//!   dedicated broker node the broker-fault tests break; [`demo`]: the scenario;
 //!   [`report`]: the terminal waterfall and status table.
 //!
 //! Each service also has a binary (`src/bin/`) that runs it alone with
@@ -24,9 +28,12 @@ pub mod api;
 pub mod broker;
 pub mod crm;
 pub mod demo;
+pub mod fault_node;
 pub mod faults;
 pub mod mes;
 pub mod orders;
+pub mod publisher;
+pub mod reconnect;
 pub mod report;
 pub mod shop;
 pub mod sidecar;

@@ -26,26 +26,23 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use futures_util::StreamExt;
-use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions};
-use lapin::types::FieldTable;
-use lapin::Connection;
+use lapin::options::{BasicAckOptions, BasicNackOptions};
 use opentelemetry::trace::TraceContextExt;
 use opentelemetry::KeyValue;
-use otel_amqp::{
-    AmqpTelemetry, ConsumerConfig, QueueGauges, TracedChannel, TracedConsumer, TracedDelivery,
-};
+use otel_amqp::{AmqpTelemetry, QueueGauges, TracedDelivery};
 use otel_order::http::HostAllowList;
 use otel_order::{FailureReason, OrderContextExt, OrderStatus, SlaConfig};
 use reqwest_middleware::ClientWithMiddleware;
 use serde::Deserialize;
 
 use crate::api::{order_id, ApiError};
-use crate::broker::{self, publish_json};
+use crate::broker;
 use crate::faults::{Fault, FaultPlan};
 use crate::orders::{
     ManufacturingApproval, OrderBook, OrderRecord, PriceCalculated, PricingRequest,
 };
+use crate::publisher::{Publisher, Sent};
+use crate::reconnect::{consume, Broker, ConsumeSpec, Flow};
 use crate::stl::{quote, Mesh};
 use crate::telemetry::{inject_headers, Recorder, ServiceTelemetry};
 use crate::topology::{Topology, RK_PRICE_CALCULATED};
@@ -83,7 +80,6 @@ pub struct Mes {
     /// The operator API (untraced: put [`crate::sidecar`] in front of it).
     pub operator_api: Router,
     tasks: Vec<tokio::task::JoinHandle<()>>,
-    _gauges: Option<QueueGauges>,
 }
 
 impl Drop for Mes {
@@ -99,21 +95,20 @@ struct Worker {
     config: Arc<MesConfig>,
     book: OrderBook,
     recorder: Arc<Recorder>,
-    amqp: AmqpTelemetry,
-    publisher: Arc<TracedChannel>,
+    publisher: Publisher,
     http: ClientWithMiddleware,
 }
 
-/// Start MES on `connection`: declares the topology, starts the consumers.
+/// Start MES on `broker`: the consumers (through broker restarts) and the queue
+/// gauges.
 pub async fn start(
     telemetry: &ServiceTelemetry,
-    connection: Arc<Connection>,
+    broker: Broker,
     config: MesConfig,
 ) -> Result<Mes, lapin::Error> {
-    let (host, port) = broker::host_port(&broker::amqp_addr());
+    let (host, port) = broker::host_port(broker.addr());
     let amqp = telemetry.amqp(&host, port);
-    let publisher = broker::publisher(&connection, amqp.clone()).await?;
-    config.topology.declare(&publisher).await?;
+    let publisher = Publisher::new(broker.clone(), amqp.clone());
     let book = OrderBook::new();
     let recorder =
         telemetry.recorder(SlaConfig::new().with(OrderStatus::Submitted, config.pricing_sla));
@@ -127,41 +122,67 @@ pub async fn start(
         config: Arc::new(config),
         book: book.clone(),
         recorder: Arc::new(recorder),
-        publisher: Arc::new(publisher),
+        publisher,
         http: telemetry.http_client(HostAllowList::new([storage_host])),
-        amqp: amqp.clone(),
     };
-    let queue_gauges = QueueGauges::start(
-        Arc::clone(&connection),
-        &amqp,
-        worker.config.topology.queues(),
-        Duration::from_secs(1),
-    )
-    .await
-    .ok();
-
     let topology = worker.config.topology.clone();
-    let mut tasks = Vec::new();
-    tasks.push(tokio::spawn(pricing_worker(
-        worker.clone(),
-        Arc::clone(&connection),
-    )));
-    let production = consumer(
-        &connection,
-        &amqp,
-        &topology.production_queue,
-        "mes-production",
-    )
-    .await?;
-    tasks.push(tokio::spawn(production_inbox(worker.clone(), production)));
-    let dead = consumer(
-        &connection,
-        &amqp,
-        &topology.dead_letter_queue,
-        "mes-dlq-monitor",
-    )
-    .await?;
-    tasks.push(tokio::spawn(dead_letter_monitor(worker.clone(), dead)));
+    let spec = |queue: &str, tag: &str, prefetch| ConsumeSpec {
+        queue: queue.to_owned(),
+        tag: tag.to_owned(),
+        prefetch,
+        group: "mes".into(),
+    };
+    let tasks = vec![
+        tokio::spawn(queue_gauges(
+            broker.clone(),
+            amqp.clone(),
+            topology.queues(),
+        )),
+        // One request at a time, as the seeds' MES worker does: under load the
+        // others wait in the queue (and the queue wait shows on their spans).
+        tokio::spawn(consume(
+            broker.clone(),
+            amqp.clone(),
+            spec(&topology.pricing_queue, "mes-pricing", 1),
+            {
+                let worker = worker.clone();
+                move |delivery| {
+                    let worker = worker.clone();
+                    async move { price_or_crash(&worker, delivery).await }
+                }
+            },
+        )),
+        tokio::spawn(consume(
+            broker.clone(),
+            amqp.clone(),
+            spec(&topology.production_queue, "mes-production", 8),
+            {
+                let worker = worker.clone();
+                move |delivery| {
+                    let worker = worker.clone();
+                    async move {
+                        production_inbox(&worker, delivery).await;
+                        Flow::Continue
+                    }
+                }
+            },
+        )),
+        tokio::spawn(consume(
+            broker,
+            amqp,
+            spec(&topology.dead_letter_queue, "mes-dlq-monitor", 8),
+            {
+                let worker = worker.clone();
+                move |delivery| {
+                    let worker = worker.clone();
+                    async move {
+                        dead_letter_monitor(&worker, delivery).await;
+                        Flow::Continue
+                    }
+                }
+            },
+        )),
+    ];
 
     let operator_api = Router::new()
         .route("/orders/{id}", get(operator_show))
@@ -174,95 +195,45 @@ pub async fn start(
         book,
         operator_api,
         tasks,
-        _gauges: queue_gauges,
     })
 }
 
-async fn consumer(
-    connection: &Connection,
-    amqp: &AmqpTelemetry,
-    queue: &str,
-    tag: &str,
-) -> Result<TracedConsumer, lapin::Error> {
-    let channel = connection.create_channel().await?;
-    channel.basic_qos(8, BasicQosOptions::default()).await?;
-    let consumer = channel
-        .basic_consume(
-            queue.into(),
-            tag.into(),
-            BasicConsumeOptions::default(),
-            FieldTable::default(),
+/// Queue depth and consumers of every queue, on whichever connection is live: the
+/// gauges ask through a channel of their connection, so they start again with
+/// each new one.
+async fn queue_gauges(broker: Broker, amqp: AmqpTelemetry, queues: Vec<String>) {
+    loop {
+        let connection = broker.connection().await;
+        let gauges = QueueGauges::start(
+            Arc::clone(&connection),
+            &amqp,
+            queues.clone(),
+            Duration::from_secs(1),
         )
-        .await?;
-    Ok(TracedConsumer::new(
-        consumer,
-        amqp.clone(),
-        ConsumerConfig::new(queue).consumer_group("mes"),
-    ))
+        .await
+        .ok();
+        while connection.status().connected() {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        drop(gauges);
+    }
 }
 
-async fn pricing_worker(worker: Worker, connection: Arc<Connection>) {
-    let queue = worker.config.topology.pricing_queue.clone();
-    loop {
-        // Each pass is one life of the worker process: its own channel, so a crash
-        // (closing the channel with the message unacked) makes the broker redeliver.
-        let Ok(channel) = connection.create_channel().await else {
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            continue;
-        };
-        if channel
-            .basic_qos(1, BasicQosOptions::default())
-            .await
-            .is_err()
-        {
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            continue;
-        }
-        let Ok(consumer) = channel
-            .basic_consume(
-                queue.as_str().into(),
-                "mes-pricing".into(),
-                BasicConsumeOptions::default(),
-                FieldTable::default(),
-            )
-            .await
-        else {
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            continue;
-        };
-        let mut deliveries = TracedConsumer::new(
-            consumer,
-            worker.amqp.clone(),
-            ConsumerConfig::new(queue.as_str()).consumer_group("mes"),
-        );
-        let mut crashed = false;
-        while let Some(delivery) = deliveries.next().await {
-            let Ok(delivery) = delivery else { break };
-            let order_id = delivery.order().map(|o| o.order_id().as_str().to_owned());
-            if order_id
-                .as_deref()
-                .is_some_and(|id| worker.config.faults.crash_now(id))
-            {
-                // Killed mid-work: the delivery is never settled.
-                drop(delivery);
-                crashed = true;
-                break;
-            }
-            // One request at a time, as the seeds' MES worker does: under load the
-            // others wait in the queue (and the queue wait shows on their spans).
-            if price(&worker, delivery).await.is_err() {
-                break;
-            }
-        }
-        if crashed {
-            let _ = channel
-                .close(320, "simulated worker crash before ack".into())
-                .await;
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        } else {
-            return;
-        }
+/// The pricing worker's handler: price the request, or die before acking it when
+/// the crash fault says so (the broker then redelivers it to the restarted worker).
+async fn price_or_crash(worker: &Worker, delivery: TracedDelivery) -> Flow {
+    let order_id = delivery.order().map(|o| o.order_id().as_str().to_owned());
+    if order_id
+        .as_deref()
+        .is_some_and(|id| worker.config.faults.crash_now(id))
+    {
+        // Killed mid-work: the delivery is never settled.
+        drop(delivery);
+        return Flow::Restart;
     }
+    // A failed settle means the channel died: the consumer loop notices.
+    let _ = price(worker, delivery).await;
+    Flow::Continue
 }
 
 async fn price(worker: &Worker, mut delivery: TracedDelivery) -> Result<(), lapin::Error> {
@@ -293,11 +264,12 @@ async fn price(worker: &Worker, mut delivery: TracedDelivery) -> Result<(), lapi
     let id = order.order_id().as_str().to_owned();
     let known = worker.book.get(&id).and_then(|r| r.order.status());
     if known.is_some_and(|s| s >= OrderStatus::PriceCalculated) {
-        // At-least-once delivery: a redelivered request for a priced order is done.
+        // At-least-once delivery: a second request for a priced order (redelivered
+        // or republished) is done; its price event went out with the first.
         delivery
             .context()
             .span()
-            .add_event("already priced; redelivery ignored", Vec::new());
+            .add_event("already priced; duplicate request ignored", Vec::new());
         delivery.ack(BasicAckOptions::default()).await?;
         return Ok(());
     }
@@ -370,91 +342,104 @@ async fn price(worker: &Worker, mut delivery: TracedDelivery) -> Result<(), lapi
     } else {
         RK_PRICE_CALCULATED
     };
-    let sends = if faults.hits(&id, Fault::DuplicateApproval) {
-        2
-    } else {
-        1
-    };
+    let duplicate = faults.hits(&id, Fault::DuplicateApproval);
     let publish_cx = cx.with_order(next.clone());
     let message_id = format!("{id}:price");
-    for _ in 0..sends {
-        if let Err(e) = publish_json(
-            &worker.publisher,
+    let sent = worker
+        .publisher
+        .publish_json(
             &publish_cx,
             &topology.exchange,
             routing_key,
             &message_id,
             &event,
         )
-        .await
-        {
-            // The broker refused it: the next system will never hear of the order.
+        .await;
+    match sent {
+        Ok(Sent::AlreadyConfirmed) => {
+            cx.span()
+                .add_event("price event already sent; not sent again", Vec::new());
+        }
+        Ok(Sent::Confirmed { .. }) => {}
+        Err(e) => {
+            // The broker refused it, or stayed away past the give-up time: the
+            // next system will never hear of the order.
             worker
                 .recorder
                 .failure_with_context(&cx, &next, FailureReason::MessageLost);
             delivery.record_error(&e);
         }
     }
+    if duplicate {
+        // The careless publisher retry of the fault: outside the outbox, so CRM
+        // gets the event twice, and neither copy is marked.
+        let _ = worker
+            .publisher
+            .publish_unguarded(
+                &publish_cx,
+                &topology.exchange,
+                routing_key,
+                &message_id,
+                &event,
+            )
+            .await;
+    }
     delivery.ack(BasicAckOptions::default()).await?;
     Ok(())
 }
 
-async fn production_inbox(worker: Worker, mut deliveries: TracedConsumer) {
-    while let Some(Ok(mut delivery)) = deliveries.next().await {
-        let approval: Result<ManufacturingApproval, _> = serde_json::from_slice(delivery.data());
-        let (Some(order), Ok(_approval)) = (delivery.order().cloned(), approval) else {
-            delivery.record_error(&Invalid("unreadable approval".into()));
-            let _ = delivery
-                .nack(BasicNackOptions {
-                    requeue: false,
-                    ..Default::default()
-                })
-                .await;
-            continue;
-        };
-        let id = order.order_id().as_str().to_owned();
-        let cx = delivery.context().clone();
-        let already = worker
+async fn production_inbox(worker: &Worker, mut delivery: TracedDelivery) {
+    let approval: Result<ManufacturingApproval, _> = serde_json::from_slice(delivery.data());
+    let (Some(order), Ok(_approval)) = (delivery.order().cloned(), approval) else {
+        delivery.record_error(&Invalid("unreadable approval".into()));
+        let _ = delivery
+            .nack(BasicNackOptions {
+                requeue: false,
+                ..Default::default()
+            })
+            .await;
+        return;
+    };
+    let id = order.order_id().as_str().to_owned();
+    let cx = delivery.context().clone();
+    let already = worker
+        .book
+        .get(&id)
+        .and_then(|r| r.order.status())
+        .is_some_and(|s| s >= OrderStatus::ManufacturingApproved);
+    if already {
+        // Processed twice upstream: MES keeps one production job per order.
+        cx.span()
+            .add_event("duplicate approval ignored", Vec::new());
+        cx.span()
+            .set_attribute(KeyValue::new("jewelry.duplicate", true));
+    } else {
+        // The operators continue the order's trace from here.
+        let mut headers = http::HeaderMap::new();
+        inject_headers(&cx.with_order(order.clone()), &mut headers);
+        let mut record = worker
             .book
             .get(&id)
-            .and_then(|r| r.order.status())
-            .is_some_and(|s| s >= OrderStatus::ManufacturingApproved);
-        if already {
-            // Processed twice upstream: MES keeps one production job per order.
-            cx.span()
-                .add_event("duplicate approval ignored", Vec::new());
-            cx.span()
-                .set_attribute(KeyValue::new("jewelry.duplicate", true));
-        } else {
-            // The operators continue the order's trace from here.
-            let mut headers = http::HeaderMap::new();
-            inject_headers(&cx.with_order(order.clone()), &mut headers);
-            let mut record = worker
-                .book
-                .get(&id)
-                .unwrap_or_else(|| OrderRecord::new(order.clone()));
-            record.order = order;
-            record.trace_headers = headers
-                .iter()
-                .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
-                .collect();
-            worker.book.put(&id, record);
-        }
-        let _ = delivery.ack(BasicAckOptions::default()).await;
+            .unwrap_or_else(|| OrderRecord::new(order.clone()));
+        record.order = order;
+        record.trace_headers = headers
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+            .collect();
+        worker.book.put(&id, record);
     }
+    let _ = delivery.ack(BasicAckOptions::default()).await;
 }
 
-async fn dead_letter_monitor(worker: Worker, mut deliveries: TracedConsumer) {
-    while let Some(Ok(delivery)) = deliveries.next().await {
-        if let Some(order) = delivery.order().cloned() {
-            worker.recorder.failure_with_context(
-                delivery.context(),
-                &order,
-                FailureReason::DeadLettered,
-            );
-        }
-        let _ = delivery.ack(BasicAckOptions::default()).await;
+async fn dead_letter_monitor(worker: &Worker, delivery: TracedDelivery) {
+    if let Some(order) = delivery.order().cloned() {
+        worker.recorder.failure_with_context(
+            delivery.context(),
+            &order,
+            FailureReason::DeadLettered,
+        );
     }
+    let _ = delivery.ack(BasicAckOptions::default()).await;
 }
 
 /// A message MES cannot work with.

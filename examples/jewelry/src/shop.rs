@@ -22,17 +22,17 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use lapin::Connection;
 use opentelemetry::trace::{Status, TraceContextExt};
 use opentelemetry::{Context, KeyValue};
-use otel_amqp::TracedChannel;
 use otel_order::{FailureReason, OrderContext, OrderContextExt, OrderStatus, SlaConfig};
 use sha2::{Digest, Sha256};
 
 use crate::api::{hex, order_id, with_order_context, ApiError};
-use crate::broker::{self, publish_bytes};
+use crate::broker;
 use crate::faults::{Fault, FaultPlan};
 use crate::orders::{OrderBook, OrderForm, OrderRecord, PricingRequest};
+use crate::publisher::Publisher;
+use crate::reconnect::Broker;
 use crate::stl::Mesh;
 use crate::telemetry::{Recorder, ServiceTelemetry};
 use crate::topology::{Topology, RK_PRICING};
@@ -73,19 +73,18 @@ struct Shop {
     book: OrderBook,
     storage: ModelStorage,
     recorder: Arc<Recorder>,
-    publisher: Arc<TracedChannel>,
+    publisher: Publisher,
     next_id: Arc<AtomicU64>,
 }
 
 /// The Shop's router (with the tracing layer) and its order book.
 pub async fn app(
     telemetry: &ServiceTelemetry,
-    connection: &Connection,
+    broker: &Broker,
     config: ShopConfig,
 ) -> Result<(Router, OrderBook), lapin::Error> {
-    let (host, port) = broker::host_port(&broker::amqp_addr());
-    let publisher = broker::publisher(connection, telemetry.amqp(&host, port)).await?;
-    config.topology.declare(&publisher).await?;
+    let (host, port) = broker::host_port(broker.addr());
+    let publisher = Publisher::new(broker.clone(), telemetry.amqp(&host, port));
     let book = OrderBook::new();
     let recorder = telemetry.recorder(SlaConfig::new());
     let gauges = book.clone();
@@ -97,7 +96,7 @@ pub async fn app(
         book: book.clone(),
         storage: ModelStorage::default(),
         recorder: Arc::new(recorder),
-        publisher: Arc::new(publisher),
+        publisher,
         next_id: Arc::new(AtomicU64::new(1)),
     };
     let router = Router::new()
@@ -257,15 +256,12 @@ async fn submit(State(shop): State<Shop>, Path(id): Path<String>) -> Result<Resp
     let topology = &shop.config.topology;
     let cx = Context::current().with_order(order.clone());
     let message_id = format!("{id}:pricing");
-    if let Err(e) = publish_bytes(
-        &shop.publisher,
-        &cx,
-        &topology.exchange,
-        RK_PRICING,
-        &message_id,
-        &body,
-    )
-    .await
+    // Retried through a broker outage (republished if a confirm was lost); a
+    // customer pressing "Order" twice sends one request.
+    if let Err(e) = shop
+        .publisher
+        .publish_bytes(&cx, &topology.exchange, RK_PRICING, &message_id, &body)
+        .await
     {
         shop.recorder.failure(&order, FailureReason::MessageLost);
         Context::current()

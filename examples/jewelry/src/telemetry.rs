@@ -99,6 +99,14 @@ impl ServiceTelemetry {
         })
     }
 
+    /// Providers for `name` in a process running several services, exported over
+    /// OTLP (the `OTEL_*` variables) through ordertrace's bounded span queue and
+    /// kept nowhere else: for long runs, where memory must stay bounded.
+    pub fn exporting(name: &str) -> Result<Self, InitError> {
+        let guard = TelemetryBuilder::new(name).build()?;
+        Ok(Self::from_guard(name, guard))
+    }
+
     /// The service name.
     pub fn name(&self) -> &str {
         &self.name

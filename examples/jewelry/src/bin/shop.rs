@@ -3,18 +3,19 @@
 
 use jewelry::broker;
 use jewelry::faults::FaultPlan;
+use jewelry::reconnect::Broker;
 use jewelry::shop::{self, ShopConfig};
 use jewelry::standalone::{env_or, serve, telemetry, topology, BoxError};
 
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
     let telemetry = telemetry("shop-api")?;
-    let connection = broker::connect(&broker::amqp_addr()).await?;
+    let broker = Broker::connect(&broker::amqp_addr(), topology()).await?;
     let config = ShopConfig {
         topology: topology(),
         faults: FaultPlan::new(),
         order_prefix: env_or("ORDER_PREFIX", "ORD"),
     };
-    let (router, _book) = shop::app(&telemetry, &connection, config).await?;
+    let (router, _book) = shop::app(&telemetry, &broker, config).await?;
     serve(&telemetry, router, "127.0.0.1:8081").await
 }

@@ -1,0 +1,226 @@
+//! Staying connected to RabbitMQ: what the application does when the broker closes
+//! its connection or restarts (otel-amqp's "Connection loss and recovery").
+//!
+//! [`Broker`] owns one service's connection. Whoever needs it asks for a live one;
+//! when it has died, the first caller reconnects with a capped exponential backoff
+//! (as long as it takes: a broker being restarted is down for seconds, one being
+//! upgraded for minutes) and declares the topology again before handing it out, so
+//! queues exist before anyone consumes. [`consume`] runs a consumer that survives
+//! this: when its stream ends with the connection, it opens a new channel and
+//! consumes again; the broker redelivers what was unacknowledged, marked
+//! `redelivered`. Publishing again after a lost confirm is
+//! [`crate::publisher::Publisher`]'s job.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use lapin::options::{BasicConsumeOptions, BasicQosOptions};
+use lapin::types::FieldTable;
+use lapin::{Channel, Connection};
+use otel_amqp::{AmqpTelemetry, ConsumerConfig, TracedConsumer, TracedDelivery};
+
+use crate::broker::{self, BrokerUnreachable};
+use crate::topology::Topology;
+
+/// First pause after a failed reconnect; doubled up to [`BACKOFF_MAX`].
+const BACKOFF_FIRST: Duration = Duration::from_millis(100);
+/// Longest pause between reconnect attempts.
+const BACKOFF_MAX: Duration = Duration::from_secs(2);
+
+/// A capped exponential backoff.
+#[derive(Debug)]
+pub struct Backoff(Duration);
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff(BACKOFF_FIRST)
+    }
+}
+
+impl Backoff {
+    /// Sleep the current pause, then double it (up to the cap).
+    pub async fn wait(&mut self) {
+        tokio::time::sleep(self.0).await;
+        self.0 = (self.0 * 2).min(BACKOFF_MAX);
+    }
+}
+
+/// One service's connection to RabbitMQ, re-established whenever it dies.
+#[derive(Clone, Debug)]
+pub struct Broker {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    addr: String,
+    topology: Topology,
+    current: tokio::sync::Mutex<Arc<Connection>>,
+    reconnects: AtomicU64,
+}
+
+impl Broker {
+    /// Connect to `addr` and declare `topology`. The first connection must succeed
+    /// (a service that never reached its broker says so at once, with
+    /// [`BrokerUnreachable`]); later ones are retried for as long as it takes.
+    pub async fn connect(addr: &str, topology: Topology) -> Result<Broker, BrokerUnreachable> {
+        let connection = broker::connect(addr).await?;
+        let channel = connection.create_channel().await.map_err(|source| {
+            let (host, port) = broker::host_port(addr);
+            BrokerUnreachable {
+                addr: format!("amqp://{host}:{port}"),
+                source,
+            }
+        })?;
+        let declared = topology.declare(&channel).await;
+        let _ = channel.close(200, "topology declared".into()).await;
+        declared.map_err(|source| {
+            let (host, port) = broker::host_port(addr);
+            BrokerUnreachable {
+                addr: format!("amqp://{host}:{port}"),
+                source,
+            }
+        })?;
+        Ok(Broker {
+            inner: Arc::new(Inner {
+                addr: addr.to_owned(),
+                topology,
+                current: tokio::sync::Mutex::new(Arc::new(connection)),
+                reconnects: AtomicU64::new(0),
+            }),
+        })
+    }
+
+    /// The broker address (with credentials, as configured).
+    pub fn addr(&self) -> &str {
+        &self.inner.addr
+    }
+
+    /// The topology declared on every connection.
+    pub fn topology(&self) -> &Topology {
+        &self.inner.topology
+    }
+
+    /// How many times the connection has been re-established.
+    pub fn reconnects(&self) -> u64 {
+        self.inner.reconnects.load(Ordering::Relaxed)
+    }
+
+    /// A connected connection: the current one, or a new one (topology declared)
+    /// when it has died. Waits as long as the broker is away.
+    pub async fn connection(&self) -> Arc<Connection> {
+        let mut current = self.inner.current.lock().await;
+        if current.status().connected() {
+            return Arc::clone(&current);
+        }
+        let mut backoff = Backoff::default();
+        loop {
+            if let Ok(connection) = broker::connect(&self.inner.addr).await {
+                if self.declare(&connection).await.is_ok() {
+                    self.inner.reconnects.fetch_add(1, Ordering::Relaxed);
+                    tracing::info!(reconnects = self.reconnects(), "reconnected to RabbitMQ");
+                    *current = Arc::new(connection);
+                    return Arc::clone(&current);
+                }
+                let _ = connection.close(200, "topology not declared".into()).await;
+            }
+            backoff.wait().await;
+        }
+    }
+
+    async fn declare(&self, connection: &Connection) -> Result<(), lapin::Error> {
+        let channel = connection.create_channel().await?;
+        let declared = self.inner.topology.declare(&channel).await;
+        let _ = channel.close(200, "topology declared".into()).await;
+        declared
+    }
+
+    /// A new channel on a live connection; waits as long as the broker is away.
+    pub async fn channel(&self) -> Channel {
+        let mut backoff = Backoff::default();
+        loop {
+            if let Ok(channel) = self.connection().await.create_channel().await {
+                return channel;
+            }
+            backoff.wait().await;
+        }
+    }
+
+    /// Close the current connection (the end of a run).
+    pub async fn close(&self) {
+        let current = self.inner.current.lock().await;
+        let _ = current.close(200, "service stopping".into()).await;
+    }
+}
+
+/// What a consumer's handler wants next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    /// Take the next delivery.
+    Continue,
+    /// Close this channel (unsettled deliveries go back to the queue) and consume
+    /// again on a new one: a worker that crashed and was restarted.
+    Restart,
+}
+
+/// Which queue to consume, and how.
+#[derive(Clone, Debug)]
+pub struct ConsumeSpec {
+    /// The queue.
+    pub queue: String,
+    /// Consumer tag.
+    pub tag: String,
+    /// Unacknowledged deliveries the broker may hand out at once.
+    pub prefetch: u16,
+    /// `messaging.consumer.group.name` (the service).
+    pub group: String,
+}
+
+/// Consume `spec.queue` for ever, through connection losses: each delivery goes to
+/// `handle` under its process span; when the stream ends (the channel or the
+/// connection died), consume again on a new channel. Abort the task to stop.
+pub async fn consume<F, Fut>(broker: Broker, amqp: AmqpTelemetry, spec: ConsumeSpec, mut handle: F)
+where
+    F: FnMut(TracedDelivery) -> Fut,
+    Fut: Future<Output = Flow>,
+{
+    let mut backoff = Backoff::default();
+    loop {
+        let channel = broker.channel().await;
+        let consumer = async {
+            channel
+                .basic_qos(spec.prefetch, BasicQosOptions::default())
+                .await?;
+            channel
+                .basic_consume(
+                    spec.queue.as_str().into(),
+                    spec.tag.as_str().into(),
+                    BasicConsumeOptions::default(),
+                    FieldTable::default(),
+                )
+                .await
+        }
+        .await;
+        let Ok(consumer) = consumer else {
+            backoff.wait().await;
+            continue;
+        };
+        backoff = Backoff::default();
+        let mut deliveries = TracedConsumer::new(
+            consumer,
+            amqp.clone(),
+            ConsumerConfig::new(spec.queue.as_str()).consumer_group(spec.group.as_str()),
+        );
+        // An error item means the channel or connection failed: consume again.
+        while let Some(Ok(delivery)) = deliveries.next().await {
+            if handle(delivery).await == Flow::Restart {
+                let _ = channel.close(320, "worker restarted".into()).await;
+                break;
+            }
+        }
+        tokio::time::sleep(BACKOFF_FIRST).await;
+    }
+}
