@@ -69,7 +69,10 @@ fn main() {
         .build()
         .unwrap();
     let _guard = runtime.enter();
+    // As `ordertrace::init` and the overhead gate build it: `order.id` stamped by
+    // the order processor, spans exported in batches.
     let tracer_provider = SdkTracerProvider::builder()
+        .with_span_processor(otel_order::OrderSpanProcessor)
         .with_batch_exporter(DiscardSpans::default())
         .build();
     let meter_provider = SdkMeterProvider::builder()

@@ -61,7 +61,7 @@ use crate::carrier::{value_as_str, FieldTableExtractor};
 use crate::dead_letter::{int_value, XDeath};
 use crate::metrics::{LazyCounter, LazyHistogram};
 use crate::names::*;
-use crate::publish::{span_name, unix_millis};
+use crate::publish::{shared_str, span_name, unix_millis};
 use crate::telemetry::AmqpTelemetry;
 
 /// How a consumer's process span relates to the producer's span.
@@ -217,9 +217,13 @@ impl DeliveryTracer {
         let message_id = delivery.properties.message_id();
         let correlation_id = delivery.properties.correlation_id();
         let routing_key = delivery.routing_key.as_str();
-        // Exactly as many as pushed below: a larger vector would leave the
-        // allocator's fast size classes (a `KeyValue` is 56 bytes).
+        // Room for what is pushed below, for `order.id` (stamped by the order span
+        // processor when the message carries an order) and for the three settle
+        // attributes, so the span's vector is never reallocated (growing it costs a
+        // copy of every attribute).
         let capacity = 8
+            + usize::from(order.is_some())
+            + SETTLE_ATTRIBUTES
             + usize::from(shared.group.is_some())
             + usize::from(!routing_key.is_empty())
             + usize::from(message_id.is_some())
@@ -254,7 +258,7 @@ impl DeliveryTracer {
             let value = if routing_key == shared.config.queue {
                 shared.queue_attributes[0].value.clone()
             } else {
-                Value::from(routing_key.to_owned())
+                shared_str(routing_key)
             };
             attributes.push(KeyValue::new(
                 MESSAGING_RABBITMQ_DESTINATION_ROUTING_KEY,
@@ -262,12 +266,12 @@ impl DeliveryTracer {
             ));
         }
         if let Some(id) = message_id {
-            attributes.push(KeyValue::new(MESSAGING_MESSAGE_ID, id.as_str().to_owned()));
+            attributes.push(KeyValue::new(MESSAGING_MESSAGE_ID, shared_str(id.as_str())));
         }
         if let Some(id) = correlation_id {
             attributes.push(KeyValue::new(
                 MESSAGING_MESSAGE_CONVERSATION_ID,
-                id.as_str().to_owned(),
+                shared_str(id.as_str()),
             ));
         }
         if let Some(order) = order {
@@ -353,9 +357,12 @@ fn exchange_value(exchange: &str) -> Value {
     if exchange.is_empty() {
         Value::from(DEFAULT_EXCHANGE)
     } else {
-        Value::from(exchange.to_owned())
+        shared_str(exchange)
     }
 }
+
+/// How many attributes settling adds to the process span.
+const SETTLE_ATTRIBUTES: usize = 3;
 
 /// Seconds between publish and `now`, and where the publish time came from.
 fn queue_wait(
@@ -587,7 +594,7 @@ impl TracedDelivery {
         }
         self.settled = true;
         let span = self.cx.span();
-        let settle = [
+        let settle: [KeyValue; SETTLE_ATTRIBUTES] = [
             KeyValue::new(ATTR_SETTLE, how),
             KeyValue::new(ATTR_SETTLE_REQUEUE, requeue),
             KeyValue::new(ATTR_SETTLE_MULTIPLE, multiple),

@@ -40,7 +40,7 @@ use lapin::types::{AMQPValue, ShortString};
 use lapin::{BasicProperties, Channel, Confirmation, PublisherConfirm};
 use opentelemetry::global::BoxedSpan;
 use opentelemetry::trace::{Link, Span, SpanKind, Status, TraceContextExt, Tracer};
-use opentelemetry::{Context, KeyValue};
+use opentelemetry::{Context, KeyValue, Value};
 use otel_order::OrderContextExt;
 
 use crate::carrier::{has_traceparent, FieldTableExtractor, FieldTableInjector, RepublishPolicy};
@@ -80,6 +80,15 @@ pub(crate) fn exchange_destination(exchange: &str) -> &str {
     } else {
         exchange
     }
+}
+
+/// A per-message string (message id, routing key) as an attribute value.
+///
+/// Shared rather than owned: with more than one span processor the SDK copies a
+/// span's data once per processor, and a shared string is copied by reference
+/// count where an owned one would be allocated again.
+pub(crate) fn shared_str(s: &str) -> Value {
+    Value::from(Arc::<str>::from(s))
 }
 
 /// Milliseconds since the Unix epoch, 0 before it.
@@ -143,7 +152,9 @@ impl TracedChannel {
 
         // One clock read for the span start and the published-at header.
         let now = SystemTime::now();
-        let mut attributes = Vec::with_capacity(12);
+        // Room for every attribute below, `server.*`, `order.id` (stamped by the
+        // order span processor) and the confirm outcome: no reallocation.
+        let mut attributes = Vec::with_capacity(11 + inner.server.len());
         attributes.extend([
             KeyValue::new(MESSAGING_SYSTEM, SYSTEM_RABBITMQ),
             KeyValue::new(MESSAGING_OPERATION_TYPE, OPERATION_TYPE_SEND),
@@ -154,16 +165,16 @@ impl TracedChannel {
         if !routing_key.as_str().is_empty() {
             attributes.push(KeyValue::new(
                 MESSAGING_RABBITMQ_DESTINATION_ROUTING_KEY,
-                routing_key.as_str().to_owned(),
+                shared_str(routing_key.as_str()),
             ));
         }
         if let Some(id) = properties.message_id() {
-            attributes.push(KeyValue::new(MESSAGING_MESSAGE_ID, id.as_str().to_owned()));
+            attributes.push(KeyValue::new(MESSAGING_MESSAGE_ID, shared_str(id.as_str())));
         }
         if let Some(id) = properties.correlation_id() {
             attributes.push(KeyValue::new(
                 MESSAGING_MESSAGE_CONVERSATION_ID,
-                id.as_str().to_owned(),
+                shared_str(id.as_str()),
             ));
         }
         if let Some(order) = cx.order() {
