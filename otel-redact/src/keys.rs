@@ -250,7 +250,7 @@ impl KeyRules {
             };
             for slot in [first, second] {
                 if let Some((id, k, verdict)) = &cache[slot] {
-                    if *id == self.id && **k == *key {
+                    if *id == self.id && same_key(k.as_bytes(), key.as_bytes()) {
                         return *verdict;
                     }
                 }
@@ -353,6 +353,30 @@ fn cache_slots(key: &[u8]) -> (usize, usize) {
         (h >> 56) as usize % CACHE_SLOTS,
         (h >> 40) as usize % CACHE_SLOTS,
     )
+}
+
+/// `a == b`, inline for keys up to 32 bytes (a few word compares instead of a
+/// `memcmp` call on every span's every attribute).
+fn same_key(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], at: usize| {
+        s.get(at..at + 8)
+            .and_then(|w| w.try_into().ok())
+            .map_or(0, u64::from_le_bytes)
+    };
+    match n {
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        17..=32 => {
+            word(a, 0) == word(b, 0)
+                && word(a, 8) == word(b, 8)
+                && word(a, n - 16) == word(b, n - 16)
+                && word(a, n - 8) == word(b, n - 8)
+        }
+        _ => a == b,
+    }
 }
 
 fn one_of(s: &str, list: &[&str]) -> bool {
@@ -481,6 +505,25 @@ mod tests {
             "gen_ai.usage.input_tokens",
         ] {
             assert_eq!(r.classify(key), KeyVerdict::Scan, "{key}");
+        }
+    }
+
+    #[test]
+    fn inline_key_comparison_agrees_with_slices() {
+        let keys = [
+            "",
+            "a",
+            "order.id",
+            "order.ie",
+            "http.request.method",
+            "http.request.methoD",
+            "messaging.message.conversation_id",
+            "messaging.message.conversation_iD",
+        ];
+        for a in keys {
+            for b in keys {
+                assert_eq!(same_key(a.as_bytes(), b.as_bytes()), a == b, "{a:?} {b:?}");
+            }
         }
     }
 

@@ -1,12 +1,13 @@
 //! The fast path: one pass over the bytes that says which detectors could possibly
 //! match. Clean text stops here, so it costs one pass and no allocation.
 //!
-//! The pass works on 16-byte chunks with plain comparisons that the compiler turns
-//! into a handful of SIMD instructions per chunk (no table lookups, which do not
-//! vectorise): it counts digits and notes rare bytes (`@`, `=`, `:`, Cyrillic lead
-//! bytes) and *anchors* — the rarest letters of the words secret and name detectors
-//! need (`b` of bearer/basic, `k` of token, `J` of eyJ, `v` of -vich/-vna, `ch` of
-//! -chna). Only a chunk with an anchor is looked at byte by byte, to confirm the word.
+//! The pass counts digits and notes rare bytes (`@`, `=`, `:`, Cyrillic lead bytes)
+//! and *anchors* — the rarest letters of the words the secret and name detectors
+//! need (`b` of bearer/basic, `k` of token, `J` of eyJ, `v` of -vich/-vna, `h` of
+//! -chna). Long texts go in 16-byte chunks with plain comparisons that the compiler
+//! turns into a few SIMD instructions per chunk (table lookups do not vectorise);
+//! short values, one table lookup per byte. Only the anchors seen are then
+//! confirmed, each by a SIMD search for its letter.
 //!
 //! The hints are a superset test: a detector skipped by them cannot match; a detector
 //! run because of them may still find nothing.
@@ -51,12 +52,21 @@ pub(crate) const MIN_ANY_DIGITS: u32 = 9;
 /// Bytes handled in one step of the fast path.
 const CHUNK: usize = 16;
 
-// Summary bits, of a chunk and of a byte class.
-const DIGIT: u8 = 1;
-const AT: u8 = 2;
-const ASSIGN: u8 = 4;
-const CYR: u8 = 8;
-const ANCHOR: u8 = 16;
+// Summary bits, of a chunk and of a byte class: rare bytes, then one bit per
+// anchor letter so that only the anchors present are confirmed.
+const AT: u8 = 1;
+const ASSIGN: u8 = 2;
+const CYR: u8 = 4;
+/// `b`/`B`: bearer, basic.
+const A_B: u8 = 8;
+/// `k`/`K`: token.
+const A_K: u8 = 16;
+/// `J`: eyJ.
+const A_J: u8 = 32;
+/// `v`: -vich, -vna.
+const A_V: u8 = 64;
+/// `h`: -chna.
+const A_H: u8 = 128;
 
 /// 0xFF if `c`, else 0: comparisons become lane masks without a multiply.
 #[inline(always)]
@@ -64,139 +74,121 @@ fn mask(c: bool) -> u8 {
     0u8.wrapping_sub(u8::from(c))
 }
 
-/// One chunk: its summary bits and its digits (lanes before `skip` not counted).
-/// Branch-free over a fixed-size array, so that it vectorises; pairs of bytes
-/// (upper-case Cyrillic, `ch`) are left to [`precise`] on the chunks that need it.
+/// The summary bits of one byte, as plain comparisons (no table lookup, so that a
+/// loop over a chunk of them vectorises).
 #[inline(always)]
-fn summarise(cur: &[u8; CHUNK], skip: usize) -> (u8, u8) {
-    let mut bits = 0u8;
-    let mut digits = 0u8;
-    for (i, &b) in cur.iter().enumerate() {
-        let lower = b | 0x20;
-        digits += mask(b.wrapping_sub(b'0') < 10) & mask(i >= skip) & 1;
-        let anchor = mask(lower == b'b')
-            | mask(lower == b'k')
-            | mask(b == b'J')
-            | mask(b == b'v')
-            | mask(b == b'h');
-        bits |= (mask(b == b'@') & AT)
-            | ((mask(b == b'=') | mask(b == b':')) & ASSIGN)
-            | (mask(b & 0xFE == 0xD0) & CYR)
-            | (anchor & ANCHOR);
-    }
-    (bits, digits)
+fn bits_of(b: u8) -> u8 {
+    let lower = b | 0x20;
+    (mask(b == b'@') & AT)
+        | ((mask(b == b'=') | mask(b == b':')) & ASSIGN)
+        | (mask(b & 0xFE == 0xD0) & CYR)
+        | (mask(lower == b'b') & A_B)
+        | (mask(lower == b'k') & A_K)
+        | (mask(b == b'J') & A_J)
+        | (mask(b == b'v') & A_V)
+        | (mask(b == b'h') & A_H)
 }
 
-/// Byte classes for short texts, where a table lookup per byte is cheapest.
+/// The same bits per byte, for short texts, where a table lookup per byte is
+/// cheapest.
 const CLASS: [u8; 256] = {
     let mut t = [0u8; 256];
-    let mut b = b'0';
-    while b <= b'9' {
-        t[b as usize] = DIGIT;
-        b += 1;
-    }
     t[b'@' as usize] = AT;
     t[b'=' as usize] = ASSIGN;
     t[b':' as usize] = ASSIGN;
     t[0xD0] = CYR;
     t[0xD1] = CYR;
-    let anchors = b"bBkKJvh";
-    let mut i = 0;
-    while i < anchors.len() {
-        t[anchors[i] as usize] = ANCHOR;
-        i += 1;
-    }
+    t[b'b' as usize] = A_B;
+    t[b'B' as usize] = A_B;
+    t[b'k' as usize] = A_K;
+    t[b'K' as usize] = A_K;
+    t[b'J' as usize] = A_J;
+    t[b'v' as usize] = A_V;
+    t[b'h' as usize] = A_H;
     t
 };
 
 /// Texts up to this long are scanned byte by byte with [`CLASS`] (cheaper than
 /// setting up chunks for the few bytes of a typical attribute value).
-const SHORT: usize = 48;
+const SHORT: usize = 32;
 
-/// Scans `text` once.
+/// Scans `text` once; then confirms the anchors it saw, each with a SIMD search
+/// for its letter.
+#[inline]
 pub(crate) fn scan(text: &[u8]) -> Hints {
-    if text.len() <= SHORT {
-        return scan_short(text);
-    }
-    let mut h = Hints::default();
     let mut bits = 0u8;
-    let mut offset = 0;
-    while offset < text.len() {
-        // The last chunk is the last 16 bytes, overlapping the one before: its
-        // repeated lanes are not counted as digits again (and seeing their other bits
-        // twice changes nothing).
-        let start = offset.min(text.len() - CHUNK);
-        let skip = offset - start;
-        let Some(Ok(cur)) = text.get(start..start + CHUNK).map(<&[u8; CHUNK]>::try_from) else {
-            break;
-        };
-        let (b, d) = summarise(cur, skip);
-        h.total_digits += u32::from(d);
-        if b & (ANCHOR | CYR) != 0 {
-            precise(text, start, start + CHUNK, b, &mut h);
+    let mut digits = 0u32;
+    let mut rest = text;
+    if text.len() > SHORT {
+        // Lane-wise accumulators over 16-byte chunks: each lane ORs the bits and
+        // counts the digits of its byte position, and the lanes are summed once at
+        // the end, so each chunk is a few SIMD instructions with no horizontal step.
+        let mut lane_bits = [0u8; CHUNK];
+        let mut lane_digits = [0u8; CHUNK];
+        let chunks = text.chunks_exact(CHUNK);
+        rest = chunks.remainder();
+        for (k, chunk) in chunks.enumerate() {
+            let Ok(chunk) = <&[u8; CHUNK]>::try_from(chunk) else {
+                continue;
+            };
+            for i in 0..CHUNK {
+                lane_bits[i] |= bits_of(chunk[i]);
+                lane_digits[i] += u8::from(chunk[i].wrapping_sub(b'0') < 10);
+            }
+            // A lane counts at most 255 before it is emptied.
+            if k % 255 == 254 {
+                digits += lane_digits.iter().map(|&d| u32::from(d)).sum::<u32>();
+                lane_digits = [0; CHUNK];
+            }
         }
-        bits |= b;
-        offset = start + CHUNK;
+        digits += lane_digits.iter().map(|&d| u32::from(d)).sum::<u32>();
+        bits = lane_bits.iter().fold(0, |acc, &b| acc | b);
     }
-    h.at = bits & AT != 0;
-    h.assign = bits & ASSIGN != 0;
-    h.cyrillic = bits & CYR != 0;
-    h
-}
-
-/// [`scan`] for short texts (most attribute values): a table lookup per byte.
-fn scan_short(text: &[u8]) -> Hints {
-    let mut h = Hints::default();
-    let mut bits = 0u8;
-    for &b in text {
-        let class = CLASS[usize::from(b)];
-        bits |= class;
-        h.total_digits += u32::from(class & DIGIT);
+    for &b in rest {
+        bits |= CLASS[usize::from(b)];
+        digits += u32::from(b.wrapping_sub(b'0') < 10);
     }
-    h.at = bits & AT != 0;
-    h.assign = bits & ASSIGN != 0;
-    h.cyrillic = bits & CYR != 0;
-    if bits & (ANCHOR | CYR) != 0 {
-        precise(text, 0, text.len(), bits, &mut h);
-    }
-    h
-}
-
-/// Byte by byte over `text[from..to]`, whose summary bits are `bits`: confirms the
-/// words behind the anchors and looks for upper-case Cyrillic (`Ё` = D0 81, `А`–`Я`
-/// = D0 90–AF).
-fn precise(text: &[u8], from: usize, to: usize, bits: u8, h: &mut Hints) {
-    let Some(bytes) = text.get(from..to) else {
-        return;
+    let mut h = Hints {
+        total_digits: digits,
+        at: bits & AT != 0,
+        assign: bits & ASSIGN != 0,
+        cyrillic: bits & CYR != 0,
+        ..Hints::default()
     };
-    if bits & CYR != 0 && !h.cyrillic_upper {
-        let mut prev = from.checked_sub(1).and_then(|i| text.get(i)).copied();
-        for &b in bytes {
-            if prev == Some(0xD0) && (b == 0x81 || b.wrapping_sub(0x90) < 0x20) {
-                h.cyrillic_upper = true;
-                break;
-            }
-            prev = Some(b);
-        }
+    if bits & !(AT | ASSIGN) != 0 {
+        confirm(text, bits, &mut h);
     }
-    if bits & ANCHOR == 0 {
-        return;
+    h
+}
+
+/// Confirms what the summary `bits` of `text` only suggest: the words behind the
+/// anchors, and upper-case Cyrillic (`Ё` = D0 81, `А`–`Я` = D0 90–AF).
+fn confirm(text: &[u8], bits: u8, h: &mut Hints) {
+    if bits & CYR != 0 {
+        h.cyrillic_upper = memchr::memchr_iter(0xD0, text).any(|i| {
+            text.get(i + 1)
+                .is_some_and(|&b| b == 0x81 || b.wrapping_sub(0x90) < 0x20)
+        });
     }
-    for (j, &b) in bytes.iter().enumerate() {
-        if CLASS[usize::from(b)] != ANCHOR {
-            continue;
-        }
-        let i = from + j;
-        match b {
-            b'J' => h.jwt |= i >= 2 && text.get(i - 2..i) == Some(b"ey"),
-            b'b' | b'B' => h.auth_word |= word_at(text, i, b"bearer") || word_at(text, i, b"basic"),
-            b'k' | b'K' => h.auth_word |= i >= 2 && word_at(text, i - 2, b"token"),
-            b'v' => {
-                h.latin_patronymic |=
-                    text.get(i..i + 4) == Some(b"vich") || text.get(i..i + 3) == Some(b"vna")
-            }
-            _ => h.latin_patronymic |= i >= 1 && text.get(i - 1..i + 3) == Some(b"chna"),
-        }
+    if bits & A_B != 0 {
+        h.auth_word = memchr::memchr2_iter(b'b', b'B', text)
+            .any(|i| word_at(text, i, b"bearer") || word_at(text, i, b"basic"));
+    }
+    if bits & A_K != 0 && !h.auth_word {
+        h.auth_word = memchr::memchr2_iter(b'k', b'K', text)
+            .any(|i| i >= 2 && word_at(text, i - 2, b"token"));
+    }
+    if bits & A_J != 0 {
+        h.jwt =
+            memchr::memchr_iter(b'J', text).any(|i| i >= 2 && text.get(i - 2..i) == Some(b"ey"));
+    }
+    if bits & A_V != 0 {
+        h.latin_patronymic = memchr::memchr_iter(b'v', text)
+            .any(|i| text.get(i..i + 4) == Some(b"vich") || text.get(i..i + 3) == Some(b"vna"));
+    }
+    if bits & A_H != 0 && !h.latin_patronymic {
+        h.latin_patronymic = memchr::memchr_iter(b'h', text)
+            .any(|i| i >= 1 && text.get(i - 1..i + 3) == Some(b"chna"));
     }
 }
 
@@ -241,6 +233,12 @@ mod tests {
             scan(b"a 89161234567 b 4111 1111 1111 1111 c 12").total_digits,
             29
         );
+    }
+
+    #[test]
+    fn long_texts_count_every_digit_past_the_lane_limit() {
+        let text = "1".repeat(16 * 300 + 7);
+        assert_eq!(scan(text.as_bytes()).total_digits, 16 * 300 + 7);
     }
 
     #[test]

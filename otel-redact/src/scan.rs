@@ -37,6 +37,7 @@ const MIN_CONTEXT_DIGITS: u32 = 10;
 impl Rules {
     /// Collects the candidates of every enabled rule whose gate the text passes.
     pub(crate) fn candidates(&self, text: &str, hints: &Hints, out: &mut Vec<Candidate>) {
+        let mut runs = None;
         if self.numeric && hints.total_digits >= prefilter::MIN_ANY_DIGITS {
             let checks: [(Detector, WindowCheck); 5] = [
                 (Detector::Card, card::is_card),
@@ -45,7 +46,7 @@ impl Rules {
                 (Detector::Inn, inn::is_inn),
                 (Detector::Passport, passport::is_passport),
             ];
-            numeric::for_each_window_in(text.as_bytes(), 0, text.len(), |w| {
+            let seen = numeric::for_each_window_in(text.as_bytes(), |w| {
                 for (detector, check) in checks {
                     if self.is_enabled(detector) && check(w) {
                         let (s, e) = w.range();
@@ -53,13 +54,19 @@ impl Rules {
                     }
                 }
             });
-            if self.is_enabled(Detector::Phone) && hints.total_digits >= phone::DOTTED_DIGITS {
+            if seen.dotted_trunk
+                && self.is_enabled(Detector::Phone)
+                && hints.total_digits >= phone::DOTTED_DIGITS
+            {
                 phone::find_dotted(text.as_bytes(), |s, e| push(out, Detector::Phone, s, e));
             }
+            runs = Some(seen);
         }
-        if hints.total_digits >= MIN_CONTEXT_DIGITS
-            && (self.passport_context.is_some() || self.inn_context.is_some())
-        {
+        // Passport numbers end in 6 consecutive digits, INNs are 10 or 12.
+        let longest = runs.map_or(usize::MAX, |r| r.longest);
+        let passport_gate = self.passport_context.is_some() && longest >= 6;
+        let inn_gate = self.inn_context.is_some() && longest >= 10;
+        if hints.total_digits >= MIN_CONTEXT_DIGITS && (passport_gate || inn_gate) {
             // Context words only matter next to enough digits; look for them only then.
             let (passport_word, inn_word) = if hints.cyrillic {
                 (true, true)
@@ -67,14 +74,14 @@ impl Rules {
                 prefilter::context_words(text.as_bytes())
             };
             if let Some(re) = &self.passport_context {
-                if passport_word {
+                if passport_word && passport_gate {
                     passport::find_with_context(re, text, |s, e| {
                         push(out, Detector::Passport, s, e)
                     });
                 }
             }
             if let Some(re) = &self.inn_context {
-                if inn_word {
+                if inn_word && inn_gate {
                     inn::find_with_context(re, text, |s, e| push(out, Detector::Inn, s, e));
                 }
             }
@@ -114,6 +121,11 @@ impl Rules {
 
     /// Finds the matches that will be replaced, overlaps resolved (module docs).
     pub(crate) fn matches(&self, text: &str) -> Vec<Candidate> {
+        self.matches_with(text, None)
+    }
+
+    /// [`Rules::matches`] with the prefilter's hints when they are already known.
+    fn matches_with(&self, text: &str, hints: Option<Hints>) -> Vec<Candidate> {
         let mut out = Vec::new();
         if text.len() > self.max_scan_len {
             out.push(Candidate {
@@ -123,7 +135,7 @@ impl Rules {
             });
             return out;
         }
-        let hints = prefilter::scan(text.as_bytes());
+        let hints = hints.unwrap_or_else(|| prefilter::scan(text.as_bytes()));
         if hints.is_clean() && self.custom.is_empty() {
             return out;
         }
@@ -133,13 +145,37 @@ impl Rules {
     }
 
     /// Redacts free text; counts what it found into `tally` under `surface`.
+    ///
+    /// Inline, and split from [`Rules::redact_found`], so that a clean value (most
+    /// of them) costs one prefilter pass and no call into the detectors.
+    #[inline]
     pub(crate) fn redact_text<'t>(
         &self,
         text: &'t str,
         surface: &'static str,
         tally: &mut Tally,
     ) -> Cow<'t, str> {
-        let found = self.matches(text);
+        let mut hints = None;
+        if text.len() <= self.max_scan_len {
+            let h = prefilter::scan(text.as_bytes());
+            if h.is_clean() && self.custom.is_empty() {
+                return Cow::Borrowed(text);
+            }
+            hints = Some(h);
+        }
+        self.redact_found(text, hints, surface, tally)
+    }
+
+    /// [`Rules::redact_text`] past the fast path.
+    #[inline(never)]
+    fn redact_found<'t>(
+        &self,
+        text: &'t str,
+        hints: Option<Hints>,
+        surface: &'static str,
+        tally: &mut Tally,
+    ) -> Cow<'t, str> {
+        let found = self.matches_with(text, hints);
         if found.is_empty() {
             return Cow::Borrowed(text);
         }

@@ -96,6 +96,16 @@ impl Rules {
     ) {
         let mut dropped: Vec<usize> = Vec::new();
         for (i, kv) in attrs.iter_mut().enumerate() {
+            // The common case inline: a key to scan and a string value, most often
+            // clean (one classification from the cache and one prefilter pass).
+            if let (KeyVerdict::Scan, Value::String(s)) =
+                (self.keys.classify(kv.key.as_str()), &kv.value)
+            {
+                if let Cow::Owned(o) = self.redact_text(s.as_str(), surface, tally) {
+                    kv.value = Value::from(o);
+                }
+                continue;
+            }
             match self.redact_value(kv.key.as_str(), &kv.value, surface, tally) {
                 ValueRedaction::Unchanged => {}
                 ValueRedaction::Replaced(v) => kv.value = v,

@@ -122,23 +122,71 @@ pub(crate) fn glued_right(text: &[u8], end: usize) -> bool {
 /// Calls `visit` for every window of every unglued cluster in `text`.
 #[cfg(test)]
 pub(crate) fn for_each_window(text: &[u8], visit: impl FnMut(&Window<'_>)) {
-    for_each_window_in(text, 0, text.len(), visit);
+    for_each_window_in(text, visit);
 }
 
-/// Calls `visit` for every window of every unglued cluster that starts in
-/// `text[from..to]`; `from` must not be inside a cluster. The bytes around the range
-/// are still read for leads and glue.
-pub(crate) fn for_each_window_in(
-    text: &[u8],
-    from: usize,
-    to: usize,
-    mut visit: impl FnMut(&Window<'_>),
-) {
+/// What [`for_each_window_in`] saw of the digit runs (glued or not), for the gates
+/// of the detectors that do not work on clusters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Runs {
+    /// The longest run of consecutive digits.
+    pub longest: usize,
+    /// A one-digit run `7` or `8` followed by `.`: the trunk of a dotted phone.
+    pub dotted_trunk: bool,
+}
+
+impl Runs {
+    /// Takes the digit run `text[start..end]` into account.
+    fn note(&mut self, text: &[u8], start: usize, end: usize) {
+        self.longest = self.longest.max(end - start);
+        if end - start == 1 && matches!(text[start], b'7' | b'8') && text.get(end) == Some(&b'.') {
+            self.dotted_trunk = true;
+        }
+    }
+}
+
+/// The ASCII digits among the eight bytes of `x`, as the high bit of each such byte
+/// (branch-free: for each byte, the high bit of `t + 0x50` says `t >= 0x30`, that
+/// of `t + 0x46` says `t >= 0x3A`, with `t` the byte's low seven bits, so no carry
+/// crosses into the next byte).
+fn digit_bits(x: u64) -> u64 {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let t = x & LOW7;
+    let at_least_0 = t + 0x5050_5050_5050_5050;
+    let above_9 = t + 0x4646_4646_4646_4646;
+    at_least_0 & !above_9 & !x & HIGH
+}
+
+/// Calls `visit` for every window of every unglued cluster in `text`; returns what
+/// it saw of the digit runs.
+pub(crate) fn for_each_window_in(text: &[u8], mut visit: impl FnMut(&Window<'_>)) -> Runs {
     let mut groups = [(0usize, 0usize); MAX_GROUPS];
-    let mut i = from;
-    while i < text.len() && i < to {
-        if !text[i].is_ascii_digit() {
+    let mut runs = Runs::default();
+    let mut i = 0;
+    while i < text.len() {
+        // Find the next digit eight bytes at a time.
+        if let Some(Ok(word)) = text.get(i..i + 8).map(<[u8; 8]>::try_from) {
+            let digits = digit_bits(u64::from_le_bytes(word));
+            if digits == 0 {
+                i += 8;
+                continue;
+            }
+            i += (digits.trailing_zeros() / 8) as usize;
+        } else if !text[i].is_ascii_digit() {
             i += 1;
+            continue;
+        }
+        let run_end = text[i..]
+            .iter()
+            .position(|b| !b.is_ascii_digit())
+            .map_or(text.len(), |n| i + n);
+        runs.note(text, i, run_end);
+        // A run that no separator joins to another is its own cluster: too short
+        // for any detector unless it has 9 digits (most runs in ids, versions,
+        // dates and prices end here).
+        if run_end - i < MIN_DETECTOR_DIGITS && !text.get(run_end).is_some_and(|&b| is_sep(b)) {
+            i = run_end;
             continue;
         }
         let mut lead = match i.checked_sub(1).map(|p| text[p]) {
@@ -150,14 +198,15 @@ pub(crate) fn for_each_window_in(
         if glued_left(text, lead_start) {
             // The first group belongs to a word or another number (`visa13`,
             // `ORD-2026`): skip it; the rest of the cluster gets its own chance.
-            while i < text.len() && text[i].is_ascii_digit() {
-                i += 1;
-            }
+            i = run_end;
             continue;
         }
         let mut chunk_start = i;
         loop {
             let (n, more) = collect_groups(text, chunk_start, &mut groups);
+            for &(s, e) in &groups[..n] {
+                runs.note(text, s, e);
+            }
             if more {
                 // A very long cluster: look at it in overlapping chunks so no window
                 // is lost. Continuation chunks have no lead.
@@ -178,6 +227,7 @@ pub(crate) fn for_each_window_in(
             break;
         }
     }
+    runs
 }
 
 /// Fills `groups` with the digit groups of the cluster starting at `start`; returns

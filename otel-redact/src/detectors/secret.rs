@@ -66,6 +66,16 @@ pub(crate) fn find_parameters(text: &str, mut push: impl FnMut(usize, usize)) {
         if end > 0 && matches!(bytes[end - 1], b'"' | b'\'') {
             end -= 1;
         }
+        // Most names (`status`, `duration_ms`, a timestamp's `10`) end in a letter
+        // no secret name ends in: decided before walking back over the name.
+        let last = end
+            .checked_sub(1)
+            .and_then(|i| bytes.get(i))
+            .map_or(0, |b| b | 0x20);
+        let candidates = names_ending_in(last);
+        if candidates.is_empty() {
+            continue;
+        }
         let mut start = end;
         while start > 0 && end - start < MAX_PARAMETER_NAME && is_ident(bytes[start - 1]) {
             start -= 1;
@@ -73,8 +83,7 @@ pub(crate) fn find_parameters(text: &str, mut push: impl FnMut(usize, usize)) {
         let Some(name) = bytes.get(start..end) else {
             continue;
         };
-        let last = name.last().map_or(0, |b| b | 0x20);
-        let named = names_ending_in(last).iter().any(|k| {
+        let named = candidates.iter().any(|k| {
             let k = k.as_bytes();
             name.len() >= k.len()
                 && name[name.len() - k.len()..].eq_ignore_ascii_case(k)
