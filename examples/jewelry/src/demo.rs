@@ -18,7 +18,7 @@ use crate::faults::{Fault, FaultPlan};
 use crate::mes::{self, Mes, MesConfig};
 use crate::orders::{OrderBook, OrderForm};
 use crate::reconnect::Broker;
-use crate::shop::{self, ShopConfig, CHECKSUM_HEADER};
+use crate::shop::{self, ModelStorage, ShopConfig, CHECKSUM_HEADER};
 use crate::sidecar::{self, SidecarConfig};
 use crate::stl::Mesh;
 use crate::telemetry::{CollectedSpan, ServiceTelemetry, SpanCollector};
@@ -240,6 +240,7 @@ pub struct Services {
     config: DemoConfig,
     urls: Urls,
     http: reqwest::Client,
+    storage: ModelStorage,
     collector: SpanCollector,
     telemetry: Vec<ServiceTelemetry>,
     brokers: Vec<Broker>,
@@ -280,6 +281,7 @@ impl Services {
         let sidecar_t = telemetry(SIDECAR)?;
 
         let prefix = format!("ORD-{}", run_id.to_ascii_uppercase());
+        let storage = ModelStorage::default();
         let (shop_router, shop_book) = shop::app(
             &shop_t,
             &brokers[0],
@@ -287,6 +289,7 @@ impl Services {
                 topology: topology.clone(),
                 faults: faults.clone(),
                 order_prefix: prefix,
+                storage: storage.clone(),
             },
         )
         .await?;
@@ -330,6 +333,7 @@ impl Services {
                 sidecar: sidecar_url,
             },
             http,
+            storage,
             collector,
             telemetry: vec![shop_t, crm_t, mes_t, sidecar_t],
             brokers,
@@ -374,7 +378,7 @@ impl Services {
             let pause = Duration::from_millis(15 * (i % 16) as u64);
             drivers.push(tokio::spawn(async move {
                 tokio::time::sleep(pause).await;
-                let stopped = drive(&http, &urls, &config, &order_id, session, i)
+                let stopped = drive(&http, &urls, &config, &order_id, session, i % 16)
                     .await
                     .err();
                 OrderOutcome {
@@ -405,6 +409,16 @@ impl Services {
             .iter()
             .filter_map(|b| b.get(order_id)?.order.status())
             .max()
+    }
+
+    /// Archive a finished order: out of every service's book and its model out of
+    /// storage (long runs keep memory flat this way, as a real shop's archival
+    /// job keeps its working set).
+    pub fn archive(&self, order_id: &str) {
+        for book in [&self.shop_book, &self.crm_book, &self.mes_book] {
+            book.remove(order_id);
+        }
+        self.storage.remove_model(order_id);
     }
 
     /// Connections re-established so far, over all services.

@@ -49,6 +49,8 @@ pub struct ShopConfig {
     pub faults: FaultPlan,
     /// Order ids are `{prefix}-{n:06}`.
     pub order_prefix: String,
+    /// Where uploaded models go (shared with whoever archives them).
+    pub storage: ModelStorage,
 }
 
 /// The model storage: keys to bytes (an S3 bucket, in the example).
@@ -64,6 +66,13 @@ impl ModelStorage {
 
     fn get(&self, key: &str) -> Option<Bytes> {
         self.0.lock().ok()?.get(key).cloned()
+    }
+
+    /// Delete the model of `order_id` (archived with a finished order).
+    pub fn remove_model(&self, order_id: &str) {
+        if let Ok(mut m) = self.0.lock() {
+            m.remove(&format!("{order_id}.stl"));
+        }
     }
 }
 
@@ -92,9 +101,9 @@ pub async fn app(
         gauges.snapshot(&[OrderStatus::Initiated, OrderStatus::FileUploaded])
     });
     let shop = Shop {
+        storage: config.storage.clone(),
         config: Arc::new(config),
         book: book.clone(),
-        storage: ModelStorage::default(),
         recorder: Arc::new(recorder),
         publisher,
         next_id: Arc::new(AtomicU64::new(1)),

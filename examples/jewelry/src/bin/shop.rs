@@ -4,7 +4,7 @@
 use jewelry::broker;
 use jewelry::faults::FaultPlan;
 use jewelry::reconnect::Broker;
-use jewelry::shop::{self, ShopConfig};
+use jewelry::shop::{self, ModelStorage, ShopConfig};
 use jewelry::standalone::{env_or, serve, telemetry, topology, BoxError};
 
 #[tokio::main]
@@ -15,6 +15,7 @@ async fn main() -> Result<(), BoxError> {
         topology: topology(),
         faults: FaultPlan::new(),
         order_prefix: env_or("ORDER_PREFIX", "ORD"),
+        storage: ModelStorage::default(),
     };
     let (router, _book) = shop::app(&telemetry, &broker, config).await?;
     serve(&telemetry, router, "127.0.0.1:8081").await
