@@ -52,6 +52,15 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "cargo doc (warnings denied)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 
+# --- Broker faults and the soak (issue 6) -------------------------------------------------
+# Faults go to a dedicated RabbitMQ node (127.0.0.1:5673, scripts/fault-broker.sh); the
+# shared broker on 5672 is never restarted. The broker-fault tests in "tests" need it too.
+step "fault broker (dedicated RabbitMQ node for the broker-fault tests and the soak)"
+scripts/fault-broker.sh start
+step "soak: ${SOAK_SECS:-90}s of concurrent orders under broker faults (report below)"
+SOAK_SECS="${SOAK_SECS:-90}" cargo nextest run -p jewelry --test soak --run-ignored only --no-capture
+# --- end of broker faults and the soak ------------------------------------------------------
+
 step "tests"
 cargo nextest run --workspace --no-fail-fast
 
