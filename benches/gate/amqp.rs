@@ -43,13 +43,17 @@ pub fn publish_consume(p: &Pipeline, report: &mut Report) -> Outcome {
         added,
     ));
     let (rt_a, rt_b, rig_a, rig_b) = (&rt, &rt, &rig, &rig);
-    // Target missed (issue 4): 0.86x bare throughput when recorded (time ratio ~1.16,
-    // up to 1.23 on a loaded machine); the wrapper's own cost is ~20k instructions per
-    // message against bare lapin's ~67k, most of whose time is in the kernel.
+    // Target missed (issue 4): time ratio 1.05-1.30 at load average 5-11 (median
+    // ~1.15, i.e. ~0.87x bare throughput). Per message (callgrind, otel-amqp's
+    // percall bench, this pipeline's shape) traced costs ~105k instructions against
+    // bare lapin's ~64k: ~12k of it is lapin carrying the three headers, ~10k the
+    // SDK copying span data for each of two sibling span processors (order +
+    // discard), the rest spans, contexts, order header and attributes. The floor
+    // sits just beyond the worst ratio measured (1.30, load 11.6).
     let outcome = measure_with_floor(
         "traced publish + consume vs bare lapin (time per batch of 500, real broker)",
         Rule::AtMost(1.0 / 0.95),
-        Some(Rule::AtMost(1.45)),
+        Some(Rule::AtMost(1.4)),
         vec![
             (
                 "traced",
