@@ -89,28 +89,36 @@ fn bits_of(b: u8) -> u8 {
         | (mask(b == b'h') & A_H)
 }
 
-/// The same bits per byte, for short texts, where a table lookup per byte is
-/// cheapest.
-const CLASS: [u8; 256] = {
-    let mut t = [0u8; 256];
-    t[b'@' as usize] = AT;
-    t[b'=' as usize] = ASSIGN;
-    t[b':' as usize] = ASSIGN;
-    t[0xD0] = CYR;
-    t[0xD1] = CYR;
-    t[b'b' as usize] = A_B;
-    t[b'B' as usize] = A_B;
-    t[b'k' as usize] = A_K;
-    t[b'K' as usize] = A_K;
-    t[b'J' as usize] = A_J;
-    t[b'v' as usize] = A_V;
-    t[b'h' as usize] = A_H;
+/// Digits, in [`CLASS`] only (chunks count them separately).
+const DIGIT: u16 = 256;
+
+/// The same bits per byte, and [`DIGIT`], for short texts, where a table lookup per
+/// byte is cheapest.
+const CLASS: [u16; 256] = {
+    let mut t = [0u16; 256];
+    let mut d = b'0';
+    while d <= b'9' {
+        t[d as usize] = DIGIT;
+        d += 1;
+    }
+    t[b'@' as usize] = AT as u16;
+    t[b'=' as usize] = ASSIGN as u16;
+    t[b':' as usize] = ASSIGN as u16;
+    t[0xD0] = CYR as u16;
+    t[0xD1] = CYR as u16;
+    t[b'b' as usize] = A_B as u16;
+    t[b'B' as usize] = A_B as u16;
+    t[b'k' as usize] = A_K as u16;
+    t[b'K' as usize] = A_K as u16;
+    t[b'J' as usize] = A_J as u16;
+    t[b'v' as usize] = A_V as u16;
+    t[b'h' as usize] = A_H as u16;
     t
 };
 
 /// Texts up to this long are scanned byte by byte with [`CLASS`] (cheaper than
 /// setting up chunks for the few bytes of a typical attribute value).
-const SHORT: usize = 32;
+const SHORT: usize = 16;
 
 /// Scans `text` once; then confirms the anchors it saw, each with a SIMD search
 /// for its letter.
@@ -144,10 +152,19 @@ pub(crate) fn scan(text: &[u8]) -> Hints {
         digits += lane_digits.iter().map(|&d| u32::from(d)).sum::<u32>();
         bits = lane_bits.iter().fold(0, |acc, &b| acc | b);
     }
+    // The rest (all of a short value): one table lookup per byte; digits are
+    // counted in a second pass only if there are any (most values have none).
+    let mut rest_bits = 0u16;
     for &b in rest {
-        bits |= CLASS[usize::from(b)];
-        digits += u32::from(b.wrapping_sub(b'0') < 10);
+        rest_bits |= CLASS[usize::from(b)];
     }
+    if rest_bits & DIGIT != 0 {
+        digits += rest
+            .iter()
+            .map(|&b| u32::from(b.wrapping_sub(b'0') < 10))
+            .sum::<u32>();
+    }
+    bits |= rest_bits as u8;
     let mut h = Hints {
         total_digits: digits,
         at: bits & AT != 0,
