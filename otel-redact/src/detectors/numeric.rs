@@ -158,6 +158,33 @@ fn digit_bits(x: u64) -> u64 {
     at_least_0 & !above_9 & !x & HIGH
 }
 
+/// The end of the run of digits starting at `start`, eight bytes at a time.
+fn digits_end(text: &[u8], start: usize) -> usize {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut end = start;
+    while let Some(Ok(word)) = text.get(end..end + 8).map(<[u8; 8]>::try_from) {
+        let others = !digit_bits(u64::from_le_bytes(word)) & HIGH;
+        if others != 0 {
+            return end + (others.trailing_zeros() / 8) as usize;
+        }
+        end += 8;
+    }
+    while end < text.len() && text[end].is_ascii_digit() {
+        end += 1;
+    }
+    end
+}
+
+/// True if separators at `end` (as [`collect_groups`] accepts them) lead to
+/// another digit.
+fn joins_next(text: &[u8], end: usize) -> bool {
+    let mut j = end;
+    while j < text.len() && j - end < MAX_SEP && is_sep(text[j]) {
+        j += 1;
+    }
+    j > end && text.get(j).is_some_and(u8::is_ascii_digit)
+}
+
 /// Calls `visit` for every window of every unglued cluster in `text`; returns what
 /// it saw of the digit runs.
 pub(crate) fn for_each_window_in(text: &[u8], mut visit: impl FnMut(&Window<'_>)) -> Runs {
@@ -177,15 +204,12 @@ pub(crate) fn for_each_window_in(text: &[u8], mut visit: impl FnMut(&Window<'_>)
             i += 1;
             continue;
         }
-        let run_end = text[i..]
-            .iter()
-            .position(|b| !b.is_ascii_digit())
-            .map_or(text.len(), |n| i + n);
+        let run_end = digits_end(text, i);
         runs.note(text, i, run_end);
         // A run that no separator joins to another is its own cluster: too short
         // for any detector unless it has 9 digits (most runs in ids, versions,
-        // dates and prices end here).
-        if run_end - i < MIN_DETECTOR_DIGITS && !text.get(run_end).is_some_and(|&b| is_sep(b)) {
+        // dates, prices and `status=200 ` end here).
+        if run_end - i < MIN_DETECTOR_DIGITS && !joins_next(text, run_end) {
             i = run_end;
             continue;
         }
