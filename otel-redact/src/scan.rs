@@ -68,11 +68,10 @@ impl Rules {
         let inn_gate = self.inn_context.is_some() && longest >= 10;
         if hints.total_digits >= MIN_CONTEXT_DIGITS && (passport_gate || inn_gate) {
             // Context words only matter next to enough digits; look for them only then.
-            let (passport_word, inn_word) = if hints.cyrillic {
-                (true, true)
-            } else {
-                prefilter::context_words(text.as_bytes())
-            };
+            let cyrillic = hints.cyrillic;
+            let passport_word =
+                passport_gate && (cyrillic || prefilter::passport_word(text.as_bytes()));
+            let inn_word = inn_gate && (cyrillic || prefilter::inn_word(text.as_bytes()));
             if let Some(re) = &self.passport_context {
                 if passport_word && passport_gate {
                     passport::find_with_context(re, text, |s, e| {

@@ -38,9 +38,6 @@ fn names_ending_in(last: u8) -> &'static [&'static str] {
     }
 }
 
-/// Longest identifier looked at before `=`/`:`.
-const MAX_PARAMETER_NAME: usize = 64;
-
 fn is_ident(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')
 }
@@ -76,19 +73,18 @@ pub(crate) fn find_parameters(text: &str, mut push: impl FnMut(usize, usize)) {
         if candidates.is_empty() {
             continue;
         }
-        let mut start = end;
-        while start > 0 && end - start < MAX_PARAMETER_NAME && is_ident(bytes[start - 1]) {
-            start -= 1;
-        }
-        let Some(name) = bytes.get(start..end) else {
-            continue;
-        };
+        // The name is the identifier ending at `end`; a secret name matches its
+        // end, whole or after `_`, `.` or `-` — decided from the suffix alone,
+        // without walking back over the whole name.
         let named = candidates.iter().any(|k| {
             let k = k.as_bytes();
-            name.len() >= k.len()
-                && name[name.len() - k.len()..].eq_ignore_ascii_case(k)
-                && (name.len() == k.len()
-                    || matches!(name[name.len() - k.len() - 1], b'_' | b'.' | b'-'))
+            let Some(from) = end.checked_sub(k.len()) else {
+                return false;
+            };
+            bytes[from..end].eq_ignore_ascii_case(k)
+                && from
+                    .checked_sub(1)
+                    .is_none_or(|i| matches!(bytes[i], b'_' | b'.' | b'-') || !is_ident(bytes[i]))
         });
         if !named {
             continue;
