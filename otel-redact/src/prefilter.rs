@@ -12,6 +12,10 @@
 //! The hints are a superset test: a detector skipped by them cannot match; a detector
 //! run because of them may still find nothing.
 
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
+
 /// What one pass over a text found, in terms the detectors' gates need.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Hints {
@@ -178,6 +182,15 @@ pub(crate) fn scan(text: &[u8]) -> Hints {
     h
 }
 
+/// Searchers for the Latin patronymic endings, built once.
+static ENDINGS: LazyLock<[Finder<'static>; 3]> = LazyLock::new(|| {
+    [
+        Finder::new(b"vich"),
+        Finder::new(b"vna"),
+        Finder::new(b"chna"),
+    ]
+});
+
 /// Confirms what the summary `bits` of `text` only suggest: the words behind the
 /// anchors, and upper-case Cyrillic (`Ё` = D0 81, `А`–`Я` = D0 90–AF).
 fn confirm(text: &[u8], bits: u8, h: &mut Hints) {
@@ -199,13 +212,24 @@ fn confirm(text: &[u8], bits: u8, h: &mut Hints) {
         h.jwt =
             memchr::memchr_iter(b'J', text).any(|i| i >= 2 && text.get(i - 2..i) == Some(b"ey"));
     }
+    // `v` and `h` are common letters: in long texts the endings themselves are
+    // searched for (one SIMD substring search each instead of a check per letter).
+    let long = text.len() >= PAIR_SEARCH_FROM;
     if bits & A_V != 0 {
-        h.latin_patronymic = memchr::memchr_iter(b'v', text)
-            .any(|i| text.get(i..i + 4) == Some(b"vich") || text.get(i..i + 3) == Some(b"vna"));
+        h.latin_patronymic = if long {
+            ENDINGS[0].find(text).is_some() || ENDINGS[1].find(text).is_some()
+        } else {
+            memchr::memchr_iter(b'v', text)
+                .any(|i| text.get(i..i + 4) == Some(b"vich") || text.get(i..i + 3) == Some(b"vna"))
+        };
     }
     if bits & A_H != 0 && !h.latin_patronymic {
-        h.latin_patronymic = memchr::memchr_iter(b'h', text)
-            .any(|i| i >= 1 && text.get(i - 1..i + 3) == Some(b"chna"));
+        h.latin_patronymic = if long {
+            ENDINGS[2].find(text).is_some()
+        } else {
+            memchr::memchr_iter(b'h', text)
+                .any(|i| i >= 1 && text.get(i - 1..i + 3) == Some(b"chna"))
+        };
     }
 }
 
