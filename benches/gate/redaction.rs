@@ -32,11 +32,15 @@ pub fn processor(_: &Pipeline, report: &mut Report) -> Outcome {
         with - without,
     ));
     let (r, p) = (&redacting, &plain);
-    // Target missed (issue 5): measured 2.5-3.2x on a loaded machine when recorded.
+    // Target missed (issue 5): 2.0-2.5x after the clean-path work of this round
+    // (was 2.5-3.2x; load average 5-7). Callgrind per span: SDK alone 3.7k
+    // instructions, the redactor adds 7.3k (was 9.8k); the budget needs ~0.9k.
+    // Single readings near 1.0 happen when the plain side is slowed by the load;
+    // the floor is just beyond the worst reading.
     measure_with_floor(
         "redacting processor vs none, clean span (10 attributes, 2 events)",
         Rule::AtMost(1.25),
-        Some(Rule::AtMost(4.0)),
+        Some(Rule::AtMost(2.8)),
         vec![
             (
                 "redacting",
@@ -62,11 +66,14 @@ pub fn scan(_: &Pipeline, report: &mut Report) -> Outcome {
         }),
     ));
     let (redactor, rules, t1, t2) = (&redactor, &rules, &text, &text);
-    // Target missed on log-like text (issue 5): 2.2-3.7x when recorded; prose is 13-15x.
+    // At the target on log-like text (issue 5): 4.9-5.5x after this round (was
+    // 2.2-3.7x; load average 5-7), 3.9-6.4x under heavier load; prose 13x. Kept
+    // with a floor because one reading in six still lands just under 5x on this
+    // machine; the floor is just beyond the worst reading.
     measure_with_floor(
         "redactor vs naive per-rule regex, clean text",
         Rule::SpeedupAtLeast(5.0),
-        Some(Rule::SpeedupAtLeast(1.8)),
+        Some(Rule::SpeedupAtLeast(3.8)),
         vec![
             (
                 "redactor",
