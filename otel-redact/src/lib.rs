@@ -9,9 +9,10 @@
 //! - **Detectors** scan text for values that are sensitive wherever they appear:
 //!   e-mail, phone numbers (Russian `+7`/`8` formats and E.164), Russian passports,
 //!   bank cards (Luhn + issuer prefix, Mir included), SNILS and INN (checksums),
-//!   Cyrillic full names (anchored by a patronymic), and secrets (bearer tokens,
-//!   JWTs, credentials in URLs, `password=`-style parameters). Each has validation so
-//!   that lookalikes survive; see [`Detector`]. Custom regex rules can be added.
+//!   full names (Cyrillic or transliterated, anchored by a patronymic or by
+//!   initials), and secrets (bearer tokens, JWTs, credentials in URLs,
+//!   `password=`-style parameters). Each has validation so that lookalikes
+//!   survive; see [`Detector`]. Custom regex rules can be added.
 //! - **Key rules** judge a value by its attribute key: values under `password`,
 //!   `token`, `authorization`, `cookie`, `phone`, `email`, `passport`, person `name`
 //!   keys and the like are replaced whole, whatever their type; keys such as

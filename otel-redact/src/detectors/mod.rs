@@ -27,7 +27,8 @@ pub enum Detector {
     /// Bank card numbers: 13–19 digits, Luhn, known issuer prefix (Visa, Mastercard,
     /// Mir 2200–2204, Amex, UnionPay, JCB, Maestro, Discover, Diners).
     Card,
-    /// Russian (`+7`/`8`) and international (`+` and 9–15 digits) phone numbers.
+    /// Russian (`+7`/`8`, also `+7.916.123.45.67`) and international (`+` and 9–15
+    /// digits) phone numbers.
     Phone,
     /// SNILS (Russian pension insurance number), with its checksum.
     Snils,
@@ -39,8 +40,8 @@ pub enum Detector {
     Passport,
     /// E-mail addresses.
     Email,
-    /// Full names in Cyrillic anchored by a patronymic (`Иванов Иван Иванович`,
-    /// `Иван Петрович`).
+    /// Full names anchored by a patronymic (`Иванов Иван Иванович`, `Иван Петрович`,
+    /// transliterated `Ivanov Ivan Ivanovich`) or by two initials (`Иванов И.И.`).
     Name,
 }
 
