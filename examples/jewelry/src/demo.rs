@@ -426,6 +426,16 @@ impl Services {
         self.brokers.iter().map(Broker::reconnects).sum()
     }
 
+    /// Connections re-established so far by the Shop, CRM and MES.
+    pub fn reconnects_per_service(&self) -> [(&'static str, u64); 3] {
+        [SHOP, CRM, MES]
+            .into_iter()
+            .zip(self.brokers.iter().map(Broker::reconnects))
+            .collect::<Vec<_>>()
+            .try_into()
+            .unwrap_or([(SHOP, 0), (CRM, 0), (MES, 0)])
+    }
+
     /// Every span the services finished (with [`SpanSink::Collect`]).
     pub fn spans(&self) -> Vec<CollectedSpan> {
         self.collector.spans()

@@ -29,6 +29,24 @@ use crate::topology::Topology;
 const BACKOFF_FIRST: Duration = Duration::from_millis(100);
 /// Longest pause between reconnect attempts.
 const BACKOFF_MAX: Duration = Duration::from_secs(2);
+/// Longest wait for one broker operation (connect, declare, open a channel,
+/// consume): lapin has no timeouts of its own, and a broker that is stopping or
+/// booting may accept a socket and never answer on it.
+const OPERATION_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often a consumer checks that its channel still lives: the stream of a
+/// channel that died without telling it would otherwise wait for ever.
+const LIVENESS_CHECK: Duration = Duration::from_secs(1);
+/// Longest a handler may take with one delivery before the consumer gives up on
+/// its channel (the delivery goes back to the queue) and consumes again.
+const HANDLER_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// `operation`, or `None` when it takes longer than [`OPERATION_TIMEOUT`].
+async fn bounded<T>(operation: impl Future<Output = Result<T, lapin::Error>>) -> Option<T> {
+    tokio::time::timeout(OPERATION_TIMEOUT, operation)
+        .await
+        .ok()?
+        .ok()
+}
 
 /// A capped exponential backoff.
 #[derive(Debug)]
@@ -118,8 +136,13 @@ impl Broker {
         }
         let mut backoff = Backoff::default();
         loop {
-            if let Ok(connection) = broker::connect(&self.inner.addr).await {
-                if self.declare(&connection).await.is_ok() {
+            let connect = async {
+                broker::connect(&self.inner.addr)
+                    .await
+                    .map_err(|e| e.source)
+            };
+            if let Some(connection) = bounded(connect).await {
+                if bounded(self.declare(&connection)).await.is_some() {
                     self.inner.reconnects.fetch_add(1, Ordering::Relaxed);
                     tracing::info!(reconnects = self.reconnects(), "reconnected to RabbitMQ");
                     *current = Arc::new(connection);
@@ -142,7 +165,8 @@ impl Broker {
     pub async fn channel(&self) -> Channel {
         let mut backoff = Backoff::default();
         loop {
-            if let Ok(channel) = self.connection().await.create_channel().await {
+            let connection = self.connection().await;
+            if let Some(channel) = bounded(connection.create_channel()).await {
                 return channel;
             }
             backoff.wait().await;
@@ -190,7 +214,7 @@ where
     let mut backoff = Backoff::default();
     loop {
         let channel = broker.channel().await;
-        let consumer = async {
+        let consumer = bounded(async {
             channel
                 .basic_qos(spec.prefetch, BasicQosOptions::default())
                 .await?;
@@ -202,9 +226,10 @@ where
                     FieldTable::default(),
                 )
                 .await
-        }
+        })
         .await;
-        let Ok(consumer) = consumer else {
+        let Some(consumer) = consumer else {
+            let _ = channel.close(200, "consume failed".into()).await;
             backoff.wait().await;
             continue;
         };
@@ -214,11 +239,25 @@ where
             amqp.clone(),
             ConsumerConfig::new(spec.queue.as_str()).consumer_group(spec.group.as_str()),
         );
-        // An error item means the channel or connection failed: consume again.
-        while let Some(Ok(delivery)) = deliveries.next().await {
-            if handle(delivery).await == Flow::Restart {
-                let _ = channel.close(320, "worker restarted".into()).await;
-                break;
+        let mut liveness = tokio::time::interval(LIVENESS_CHECK);
+        loop {
+            tokio::select! {
+                next = deliveries.next() => {
+                    // An error item or the end: the channel or connection failed.
+                    let Some(Ok(delivery)) = next else { break };
+                    let flow = tokio::time::timeout(HANDLER_TIMEOUT, handle(delivery)).await;
+                    if flow != Ok(Flow::Continue) {
+                        // Restarted, or stuck on a dead channel: unsettled
+                        // deliveries go back to the queue when it closes.
+                        let _ = bounded(channel.close(320, "consumer restarted".into())).await;
+                        break;
+                    }
+                }
+                _ = liveness.tick() => {
+                    if !channel.status().connected() {
+                        break;
+                    }
+                }
             }
         }
         tokio::time::sleep(BACKOFF_FIRST).await;

@@ -175,7 +175,7 @@ async fn soak_under_concurrent_orders_and_broker_faults_loses_nothing() {
     services.flush();
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     let (peak_kib, rss_kib) = memory_kib();
-    let reconnects = services.reconnects();
+    let reconnects = services.reconnects_per_service();
 
     // Account for every order and every message from the exported telemetry.
     let faults_by_order: HashMap<&str, Option<Fault>> = outcomes
@@ -231,7 +231,7 @@ async fn soak_under_concurrent_orders_and_broker_faults_loses_nothing() {
              orders {}: completed {}, failed {} {:?}, stuck (visible, lost-message fault) {}, unaccounted {}\n\
              messages confirmed {} ids; processed {} (redelivered {}, republished copies {}); \
              publish outcomes lost {}, republishes {}; lost {}, unflagged duplicates {}\n\
-             reconnects {}; spans exported {}, through the span queue {}, dropped by it (queue full) {}, lost to failed exports {}\n\
+             reconnects {:?}; spans exported {}, through the span queue {}, dropped by it (queue full) {}, lost to failed exports {}\n\
              peak memory (VmHWM) {:.1} MiB, RSS at end {:.1} MiB; RSS samples (s, MiB): {}\n\
              =====================",
             driven.as_secs_f64(),
