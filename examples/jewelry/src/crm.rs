@@ -18,14 +18,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use lapin::options::{BasicAckOptions, BasicNackOptions};
-use opentelemetry::trace::TraceContextExt;
 use otel_amqp::TracedDelivery;
-use otel_order::{FailureReason, OrderContext, OrderContextExt, OrderStatus, SlaConfig};
+use otel_order::{OrderContext, OrderContextExt, OrderStatus, SlaConfig};
 
 use crate::api::{order_id, with_order_context, ApiError};
 use crate::broker;
 use crate::orders::{later, ManufacturingApproval, OrderBook, OrderRecord, PriceCalculated};
-use crate::publisher::{Publisher, Sent};
+use crate::publisher::{record_sent, Publisher};
 use crate::reconnect::{consume, Broker, ConsumeSpec, Flow};
 use crate::telemetry::{Recorder, ServiceTelemetry};
 use crate::topology::{Topology, RK_APPROVED};
@@ -129,7 +128,8 @@ async fn approve_priced(
         price_rub: event.price_rub,
     };
     let publish_cx = cx.with_order(next.clone());
-    match publisher
+    // Sent once per order: a second event finds the approval already confirmed.
+    let sent = publisher
         .publish_json(
             &publish_cx,
             &topology.exchange,
@@ -137,22 +137,8 @@ async fn approve_priced(
             &format!("{id}:approval"),
             &approval,
         )
-        .await
-    {
-        Ok(Sent::AlreadyConfirmed) => {
-            // Idempotent by order: MES already has this approval.
-            cx.span()
-                .add_event("approval already sent; not sent again", Vec::new());
-        }
-        Ok(Sent::Confirmed { .. }) => {}
-        Err(e) => {
-            // The broker refused it, or stayed away past the give-up time: the
-            // next system will never hear of the order.
-            crm.recorder
-                .failure_with_context(&cx, &next, FailureReason::MessageLost);
-            delivery.record_error(&e);
-        }
-    }
+        .await;
+    record_sent(sent, &crm.recorder, &next, &mut delivery);
     let _ = delivery.ack(BasicAckOptions::default()).await;
 }
 

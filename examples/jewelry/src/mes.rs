@@ -41,7 +41,7 @@ use crate::faults::{Fault, FaultPlan};
 use crate::orders::{
     ManufacturingApproval, OrderBook, OrderRecord, PriceCalculated, PricingRequest,
 };
-use crate::publisher::{Publisher, Sent};
+use crate::publisher::{record_sent, Publisher};
 use crate::reconnect::{consume, Broker, ConsumeSpec, Flow};
 use crate::stl::{quote, Mesh};
 use crate::telemetry::{inject_headers, Recorder, ServiceTelemetry};
@@ -140,48 +140,27 @@ pub async fn start(
         )),
         // One request at a time, as the seeds' MES worker does: under load the
         // others wait in the queue (and the queue wait shows on their spans).
-        tokio::spawn(consume(
-            broker.clone(),
-            amqp.clone(),
+        spawn_consumer(
+            &broker,
+            &amqp,
             spec(&topology.pricing_queue, "mes-pricing", 1),
-            {
-                let worker = worker.clone();
-                move |delivery| {
-                    let worker = worker.clone();
-                    async move { price_or_crash(&worker, delivery).await }
-                }
-            },
-        )),
-        tokio::spawn(consume(
-            broker.clone(),
-            amqp.clone(),
+            &worker,
+            price_or_crash,
+        ),
+        spawn_consumer(
+            &broker,
+            &amqp,
             spec(&topology.production_queue, "mes-production", 8),
-            {
-                let worker = worker.clone();
-                move |delivery| {
-                    let worker = worker.clone();
-                    async move {
-                        production_inbox(&worker, delivery).await;
-                        Flow::Continue
-                    }
-                }
-            },
-        )),
-        tokio::spawn(consume(
-            broker,
-            amqp,
+            &worker,
+            production_inbox,
+        ),
+        spawn_consumer(
+            &broker,
+            &amqp,
             spec(&topology.dead_letter_queue, "mes-dlq-monitor", 8),
-            {
-                let worker = worker.clone();
-                move |delivery| {
-                    let worker = worker.clone();
-                    async move {
-                        dead_letter_monitor(&worker, delivery).await;
-                        Flow::Continue
-                    }
-                }
-            },
-        )),
+            &worker,
+            dead_letter_monitor,
+        ),
     ];
 
     let operator_api = Router::new()
@@ -196,6 +175,26 @@ pub async fn start(
         operator_api,
         tasks,
     })
+}
+
+/// Run `handle` for every delivery of `spec.queue`, through connection losses.
+fn spawn_consumer<Fut>(
+    broker: &Broker,
+    amqp: &AmqpTelemetry,
+    spec: ConsumeSpec,
+    worker: &Worker,
+    handle: fn(Worker, TracedDelivery) -> Fut,
+) -> tokio::task::JoinHandle<()>
+where
+    Fut: std::future::Future<Output = Flow> + Send + 'static,
+{
+    let worker = worker.clone();
+    tokio::spawn(consume(
+        broker.clone(),
+        amqp.clone(),
+        spec,
+        move |delivery| handle(worker.clone(), delivery),
+    ))
 }
 
 /// Queue depth and consumers of every queue, on whichever connection is live: the
@@ -221,7 +220,7 @@ async fn queue_gauges(broker: Broker, amqp: AmqpTelemetry, queues: Vec<String>) 
 
 /// The pricing worker's handler: price the request, or die before acking it when
 /// the crash fault says so (the broker then redelivers it to the restarted worker).
-async fn price_or_crash(worker: &Worker, delivery: TracedDelivery) -> Flow {
+async fn price_or_crash(worker: Worker, delivery: TracedDelivery) -> Flow {
     let order_id = delivery.order().map(|o| o.order_id().as_str().to_owned());
     if order_id
         .as_deref()
@@ -232,7 +231,7 @@ async fn price_or_crash(worker: &Worker, delivery: TracedDelivery) -> Flow {
         return Flow::Restart;
     }
     // A failed settle means the channel died: the consumer loop notices.
-    let _ = price(worker, delivery).await;
+    let _ = price(&worker, delivery).await;
     Flow::Continue
 }
 
@@ -355,21 +354,7 @@ async fn price(worker: &Worker, mut delivery: TracedDelivery) -> Result<(), lapi
             &event,
         )
         .await;
-    match sent {
-        Ok(Sent::AlreadyConfirmed) => {
-            cx.span()
-                .add_event("price event already sent; not sent again", Vec::new());
-        }
-        Ok(Sent::Confirmed { .. }) => {}
-        Err(e) => {
-            // The broker refused it, or stayed away past the give-up time: the
-            // next system will never hear of the order.
-            worker
-                .recorder
-                .failure_with_context(&cx, &next, FailureReason::MessageLost);
-            delivery.record_error(&e);
-        }
-    }
+    record_sent(sent, &worker.recorder, &next, &mut delivery);
     if duplicate {
         // The careless publisher retry of the fault: outside the outbox, so CRM
         // gets the event twice, and neither copy is marked.
@@ -388,7 +373,7 @@ async fn price(worker: &Worker, mut delivery: TracedDelivery) -> Result<(), lapi
     Ok(())
 }
 
-async fn production_inbox(worker: &Worker, mut delivery: TracedDelivery) {
+async fn production_inbox(worker: Worker, mut delivery: TracedDelivery) -> Flow {
     let approval: Result<ManufacturingApproval, _> = serde_json::from_slice(delivery.data());
     let (Some(order), Ok(_approval)) = (delivery.order().cloned(), approval) else {
         delivery.record_error(&Invalid("unreadable approval".into()));
@@ -398,7 +383,7 @@ async fn production_inbox(worker: &Worker, mut delivery: TracedDelivery) {
                 ..Default::default()
             })
             .await;
-        return;
+        return Flow::Continue;
     };
     let id = order.order_id().as_str().to_owned();
     let cx = delivery.context().clone();
@@ -429,9 +414,10 @@ async fn production_inbox(worker: &Worker, mut delivery: TracedDelivery) {
         worker.book.put(&id, record);
     }
     let _ = delivery.ack(BasicAckOptions::default()).await;
+    Flow::Continue
 }
 
-async fn dead_letter_monitor(worker: &Worker, delivery: TracedDelivery) {
+async fn dead_letter_monitor(worker: Worker, delivery: TracedDelivery) -> Flow {
     if let Some(order) = delivery.order().cloned() {
         worker.recorder.failure_with_context(
             delivery.context(),
@@ -440,6 +426,7 @@ async fn dead_letter_monitor(worker: &Worker, delivery: TracedDelivery) {
         );
     }
     let _ = delivery.ack(BasicAckOptions::default()).await;
+    Flow::Continue
 }
 
 /// A message MES cannot work with.

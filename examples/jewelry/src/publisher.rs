@@ -14,12 +14,15 @@ use std::time::{Duration, Instant};
 
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 use lapin::BasicProperties;
+use opentelemetry::trace::TraceContextExt;
 use opentelemetry::Context;
-use otel_amqp::{AmqpTelemetry, PublishError, TracedChannel};
+use otel_amqp::{AmqpTelemetry, PublishError, TracedChannel, TracedDelivery};
+use otel_order::{FailureReason, OrderContext};
 use serde::Serialize;
 
 use crate::broker::SendError;
 use crate::reconnect::{Backoff, Broker};
+use crate::telemetry::Recorder;
 
 /// How long a publish keeps trying through a broker outage before it gives up and
 /// the caller records the message as lost.
@@ -216,6 +219,30 @@ impl Publisher {
         let channel = self.channel().await.map_err(PublishError::Channel)?;
         publish_once(&channel, cx, 1, exchange, routing_key, message_id, &body).await?;
         Ok(())
+    }
+}
+
+/// Record on a consumer's process span (`delivery`) what its handler's publish
+/// did: a copy not sent again as an event (idempotent by message id), a failure
+/// as the order's `message_lost` failure and a span error (the broker refused the
+/// message, or stayed away past the give-up time: the next system will never hear
+/// of the order).
+pub fn record_sent(
+    sent: Result<Sent, SendError>,
+    recorder: &Recorder,
+    order: &OrderContext,
+    delivery: &mut TracedDelivery,
+) {
+    let cx = delivery.context().clone();
+    match sent {
+        Ok(Sent::AlreadyConfirmed) => cx
+            .span()
+            .add_event("message already confirmed; not sent again", Vec::new()),
+        Ok(Sent::Confirmed { .. }) => {}
+        Err(e) => {
+            recorder.failure_with_context(&cx, order, FailureReason::MessageLost);
+            delivery.record_error(&e);
+        }
     }
 }
 

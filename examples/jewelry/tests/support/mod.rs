@@ -6,8 +6,9 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use jewelry::demo::{DemoConfig, OrderOutcome, Services, SpanSink};
 use jewelry::fault_node::FaultNode;
@@ -48,6 +49,53 @@ pub async fn services(node: &FaultNode) -> Arc<Services> {
             .await
             .expect("the services start on the fault node"),
     )
+}
+
+/// Orders in flight when the broker breaks.
+pub const IN_FLIGHT: usize = 20;
+/// Orders after it recovered.
+pub const AFTER: usize = 3;
+
+/// The scenario of every broker-fault test: start the services on the fault node,
+/// drive [`IN_FLIGHT`] orders, `break_broker` while they are in flight, then
+/// [`AFTER`] more orders on the recovered connections; account for all of them
+/// from the exported spans (printed under `name`), clean up, and return the ledger.
+pub async fn orders_through<F, Fut>(name: &str, break_broker: F) -> Ledger
+where
+    F: FnOnce(FaultNode) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let node = fault_node();
+    let receiver = receiver().await;
+    let services = services(&node).await;
+    let started = Instant::now();
+    let in_flight = tokio::spawn({
+        let services = Arc::clone(&services);
+        async move { services.run_orders(vec![None; IN_FLIGHT]).await }
+    });
+    // Pricing takes turns, so requests queue up: break the broker while messages
+    // sit in queues, in consumers' hands and in publishers' confirms
+    // (rabbitmqctl itself takes a second or two to act).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    break_broker(node).await;
+    let mut outcomes = in_flight.await.expect("orders driven");
+    // Recovered: new orders go through on the new connections.
+    outcomes.extend(services.run_orders(vec![None; AFTER]).await);
+    let reconnects = services.reconnects();
+
+    let spans = exported_spans(&services, &receiver).await;
+    let ledger = Ledger::new(&spans, &outcomes);
+    println!(
+        "{name}: {ledger}\nreconnects {reconnects}, {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+    let services = Arc::into_inner(services).expect("no order still running");
+    services
+        .cleanup()
+        .await
+        .expect("the run's queues are deleted");
+    assert!(reconnects >= 3, "every service reconnected: {reconnects}");
+    ledger
 }
 
 /// Flush and wait until the receiver has every span the services finished.
