@@ -41,17 +41,26 @@ impl Extractor for HeaderExtractor<'_> {
 }
 
 /// Writes propagation fields into request headers. Values that are not valid header
-/// values are skipped rather than failing the request.
+/// values are skipped rather than failing the request. An empty value removes the
+/// header: the SDK's trace-context propagator writes `tracestate` even when the trace
+/// state is empty, which costs bytes on every request and tells the receiver nothing,
+/// while a stale value set earlier must not survive.
 pub struct HeaderInjector<'a>(pub &'a mut HeaderMap);
 
 impl Injector for HeaderInjector<'_> {
     fn set(&mut self, key: &str, value: String) {
-        let Ok(value) = HeaderValue::try_from(value) else {
-            return;
+        let name = match known_name(key) {
+            Some(name) => name.clone(),
+            None => match HeaderName::from_bytes(key.as_bytes()) {
+                Ok(name) => name,
+                Err(_) => return,
+            },
         };
-        if let Some(name) = known_name(key) {
-            self.0.insert(name.clone(), value);
-        } else if let Ok(name) = HeaderName::from_bytes(key.as_bytes()) {
+        if value.is_empty() {
+            self.0.remove(name);
+            return;
+        }
+        if let Ok(value) = HeaderValue::try_from(value) {
             self.0.insert(name, value);
         }
     }
@@ -75,4 +84,27 @@ fn known_name(key: &str) -> Option<&'static HeaderName> {
 /// invisible to the extractor).
 pub(crate) fn has_opaque_value(headers: &HeaderMap, header: &str) -> bool {
     headers.get_all(header).iter().any(|v| v.to_str().is_err())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_values_remove_the_header_and_invalid_ones_are_skipped() {
+        let mut headers = HeaderMap::new();
+        headers.insert("tracestate", HeaderValue::from_static("stale=1"));
+        let mut injector = HeaderInjector(&mut headers);
+        injector.set("tracestate", String::new());
+        injector.set(
+            "traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into(),
+        );
+        injector.set("x-bad", "line\nbreak".into());
+        injector.set("bad name", "v".into());
+        assert!(headers.get("tracestate").is_none());
+        assert!(headers.get("traceparent").is_some());
+        assert!(headers.get("x-bad").is_none());
+        assert_eq!(headers.len(), 1);
+    }
 }
