@@ -1,6 +1,7 @@
 //! The client side: a `reqwest-middleware` middleware that traces outgoing requests and
 //! carries trace and order context to the next service.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -35,6 +36,24 @@ const TRACESTATE: &str = "tracestate";
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NoTrace;
+
+/// The low-cardinality template of a request's URL (`/orders/{id}/submit`), set as a
+/// request extension: the span is then named `{method} {template}` and carries
+/// `url.template`, as the HTTP conventions ask. Without it the span is named after
+/// the method alone, because a raw path would put ids into span names.
+///
+/// ```no_run
+/// # async fn run(client: reqwest_middleware::ClientWithMiddleware) -> reqwest_middleware::Result<()> {
+/// use otel_order::http::UrlTemplate;
+/// client
+///     .post("http://shop.internal/orders/ORD-1/submit")
+///     .with_extension(UrlTemplate("/orders/{id}/submit"))
+///     .send()
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UrlTemplate(pub &'static str);
 
 /// Traces outgoing requests: a `CLIENT` span per request, `traceparent` injected into
 /// every request, the order-context headers and `tracestate` only towards hosts on the
@@ -188,9 +207,16 @@ impl Middleware for OrderTraceMiddleware {
             metric_attributes.push(KeyValue::new(semconv::SERVER_PORT, i64::from(port)));
         }
 
+        let name: Cow<'static, str> = match extensions.get::<UrlTemplate>() {
+            Some(UrlTemplate(template)) => {
+                attributes.push(KeyValue::new(semconv::URL_TEMPLATE, *template));
+                Cow::Owned(format!("{method} {template}"))
+            }
+            None => Cow::Borrowed(method),
+        };
         let span = shared
             .tracer
-            .span_builder(method)
+            .span_builder(name)
             .with_kind(SpanKind::Client)
             .with_attributes(attributes)
             .start_with_context(&shared.tracer, &parent);

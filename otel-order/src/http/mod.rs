@@ -44,7 +44,7 @@ mod server_future;
 
 pub use allow_list::HostAllowList;
 #[cfg(feature = "reqwest")]
-pub use client::{NoTrace, OrderTraceMiddleware, OrderTraceMiddlewareBuilder};
+pub use client::{NoTrace, OrderTraceMiddleware, OrderTraceMiddlewareBuilder, UrlTemplate};
 #[cfg(feature = "axum")]
 pub use extract::MissingOrderContext;
 pub use headers::{HeaderExtractor, HeaderInjector};
