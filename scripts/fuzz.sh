@@ -17,7 +17,7 @@ cd "$(dirname "$0")/../fuzz"
 seconds="${1:-20}"
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(http_request amqp_delivery)
+((${#targets[@]})) || targets=(http_request amqp_delivery redact)
 
 host="$(rustc -vV | sed -n 's/^host: //p')"
 # Its own target dir: instrumented builds must not evict the workspace's.
@@ -35,6 +35,8 @@ for target in "${targets[@]}"; do
   mkdir -p "$corpus" "artifacts/$target"
   # Seeds and past crashes start every run; the working corpus grows across runs.
   cp -n seeds/"$target"/* regressions/"$target"/* "$corpus"/ 2>/dev/null || true
+  # The redactor starts from its detection corpus: real formats of every detector.
+  [[ $target == redact ]] && cp -n ../otel-redact/tests/corpus/*.txt "$corpus"/
   dict=()
   [[ -f "dict/$target.dict" ]] && dict=("-dict=dict/$target.dict")
   log="artifacts/$target/last-run.log"

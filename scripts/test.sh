@@ -67,6 +67,9 @@ cargo nextest run --workspace --no-fail-fast
 step "doc tests"
 cargo test --workspace --doc --quiet
 
+step "fuzzing, bounded (scripts/fuzz.sh; long runs: see fuzz/README.md)"
+scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
+
 step "Prometheus rules"
 promtool check rules otel-order/prometheus/order-status.rules.yml
 promtool test rules otel-order/prometheus/order-status.test.yml

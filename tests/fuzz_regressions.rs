@@ -9,6 +9,8 @@ mod amqp_delivery;
 mod http_request;
 #[path = "../fuzz/checks/invariants.rs"]
 mod invariants;
+#[path = "../fuzz/checks/redact.rs"]
+mod redact;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -259,5 +261,18 @@ fn amqp_delivery_inputs_replay_clean() {
             }
             _ => {}
         }
+    }
+}
+
+#[test]
+fn redact_inputs_replay_clean() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("otel-redact/tests/corpus");
+    let positive = fs::read(corpus.join("positive.txt")).expect("redaction corpus");
+    let negative = fs::read(corpus.join("negative.txt")).expect("redaction corpus");
+    // The fuzzer's starting points: every positive is found, no negative is.
+    assert!(redact::check(&positive) >= 60, "positives found");
+    assert_eq!(redact::check(&negative), 0, "negatives untouched");
+    for (_, data) in inputs("redact") {
+        redact::check(&data);
     }
 }
