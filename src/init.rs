@@ -39,7 +39,7 @@ pub fn init(service_name: &str) -> Result<TelemetryGuard, InitError> {
 ///   ([`Redactor::default`] unless [`redactor`](Self::redactor) is called), and the
 ///   log lines the installed subscriber prints go through the same redactor.
 /// - Traces: an [`OrderSpanProcessor`] (stamps `order.id` on every span inside an
-///   order) and a batch processor exporting over OTLP when
+///   order) wrapping, as one processor, the redactor and a batch processor exporting over OTLP when
 ///   `OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT` is set (`OTEL_EXPORTER_OTLP_PROTOCOL`
 ///   `grpc` or `http/protobuf`; `OTEL_EXPORTER_OTLP_HEADERS`; an `https` endpoint
 ///   uses TLS, trusting `OTEL_EXPORTER_OTLP_CERTIFICATE` when set, else the system's
@@ -163,15 +163,6 @@ impl TelemetryBuilder {
                 .unwrap_or_default(),
         };
 
-        let mut tracer_provider = SdkTracerProvider::builder()
-            .with_resource(resource)
-            .with_span_processor(OrderSpanProcessor);
-        if let Some(sampler) = self.sampler {
-            tracer_provider = tracer_provider.with_sampler(sampler);
-        }
-        for add in self.extra_processors {
-            tracer_provider = add(tracer_provider, &redactor);
-        }
         // Redaction sits in front of the batch queue, so what waits in memory for a
         // slow backend is already clean; the queue is bounded and its drops counted.
         let exporting = match env::target(SIGNAL_TRACES)? {
@@ -184,9 +175,21 @@ impl TelemetryBuilder {
                 &meter,
             ),
         };
-        let tracer_provider = tracer_provider
-            .with_span_processor(RedactingProcessor::new(exporting, redactor.clone()))
-            .build();
+        // One processor, not siblings: the SDK copies every ended span once per
+        // registered processor.
+        let mut tracer_provider = SdkTracerProvider::builder()
+            .with_resource(resource)
+            .with_span_processor(OrderSpanProcessor::wrap(RedactingProcessor::new(
+                exporting,
+                redactor.clone(),
+            )));
+        if let Some(sampler) = self.sampler {
+            tracer_provider = tracer_provider.with_sampler(sampler);
+        }
+        for add in self.extra_processors {
+            tracer_provider = add(tracer_provider, &redactor);
+        }
+        let tracer_provider = tracer_provider.build();
 
         if install {
             global::set_tracer_provider(tracer_provider.clone());

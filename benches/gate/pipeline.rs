@@ -54,8 +54,7 @@ impl Pipeline {
     pub fn new() -> Pipeline {
         Pipeline {
             tracer_provider: SdkTracerProvider::builder()
-                .with_span_processor(otel_order::OrderSpanProcessor)
-                .with_span_processor(DiscardSpans)
+                .with_span_processor(otel_order::OrderSpanProcessor::wrap(DiscardSpans))
                 .build(),
             meter_provider: SdkMeterProvider::builder()
                 .with_reader(PeriodicReader::builder(DiscardMetrics).build())

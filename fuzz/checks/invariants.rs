@@ -72,8 +72,7 @@ impl SpanProcessor for BoundedSpans {
 /// installs ahead of the exporter; every span ends in [`BoundedSpans`].
 pub static TRACER_PROVIDER: LazyLock<SdkTracerProvider> = LazyLock::new(|| {
     SdkTracerProvider::builder()
-        .with_span_processor(OrderSpanProcessor)
-        .with_span_processor(BoundedSpans)
+        .with_span_processor(OrderSpanProcessor::wrap(BoundedSpans))
         .build()
 });
 

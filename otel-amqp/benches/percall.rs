@@ -23,7 +23,7 @@ use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Connection, ConnectionProperties};
 use opentelemetry::Context;
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
-use opentelemetry_sdk::trace::SdkTracerProvider;
+use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
 use otel_amqp::{AmqpTelemetry, ConsumerConfig, DeliveryTracer, TracedChannel};
 use otel_order::{OrderContext, OrderContextExt, OrderId, OrderStatus};
 
@@ -72,8 +72,9 @@ fn main() {
     // As `ordertrace::init` and the overhead gate build it: `order.id` stamped by
     // the order processor, spans exported in batches.
     let tracer_provider = SdkTracerProvider::builder()
-        .with_span_processor(otel_order::OrderSpanProcessor)
-        .with_batch_exporter(DiscardSpans::default())
+        .with_span_processor(otel_order::OrderSpanProcessor::wrap(
+            BatchSpanProcessor::builder(DiscardSpans::default()).build(),
+        ))
         .build();
     let meter_provider = SdkMeterProvider::builder()
         .with_reader(

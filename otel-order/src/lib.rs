@@ -45,7 +45,7 @@ pub use lifecycle::{classify, TransitionKind};
 pub use order_id::{InvalidOrderId, OrderId, MAX_ORDER_ID_LEN};
 pub use propagation::{OrderContextPropagator, RejectReason};
 pub use sampler::OrderSampler;
-pub use span_processor::{explicit_order_id, OrderSpanProcessor};
+pub use span_processor::{explicit_order_id, OrderSpanProcessor, OrderSpanProcessorWrapping};
 pub use status::{OrderStatus, System, UnknownStatus};
 pub use transition::{FailureReason, SlaConfig, StatusRecorder};
 

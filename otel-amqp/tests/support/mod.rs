@@ -18,7 +18,7 @@ use lapin::{Channel, Connection, ConnectionProperties};
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::{MetricExporter, SpanExporter, WithExportConfig};
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
-use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
+use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracer, SdkTracerProvider};
 use opentelemetry_sdk::Resource;
 use otel_amqp::{AmqpTelemetry, ConsumerConfig, TracedChannel, TracedConsumer, TracedDelivery};
 use otlp_receiver::proto::common::v1::any_value::Value;
@@ -71,8 +71,9 @@ impl Otel {
         // As `ordertrace::init` sets it up: spans inside an order get `order.id`
         // from OrderSpanProcessor.
         let tracer_provider = SdkTracerProvider::builder()
-            .with_span_processor(otel_order::OrderSpanProcessor)
-            .with_batch_exporter(spans)
+            .with_span_processor(otel_order::OrderSpanProcessor::wrap(
+                BatchSpanProcessor::builder(spans).build(),
+            ))
             .with_resource(resource.clone())
             .build();
         let meter_provider = SdkMeterProvider::builder()

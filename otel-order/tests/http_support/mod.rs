@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use axum::Router;
 use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
-use opentelemetry_sdk::trace::SdkTracerProvider;
+use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
 use opentelemetry_sdk::Resource;
 use otlp_receiver::OtlpReceiver;
 
@@ -37,8 +37,9 @@ impl Pipeline {
         Pipeline {
             tracer_provider: SdkTracerProvider::builder()
                 .with_resource(resource.clone())
-                .with_span_processor(otel_order::OrderSpanProcessor)
-                .with_batch_exporter(spans)
+                .with_span_processor(otel_order::OrderSpanProcessor::wrap(
+                    BatchSpanProcessor::builder(spans).build(),
+                ))
                 .build(),
             meter_provider: SdkMeterProvider::builder()
                 .with_resource(resource)

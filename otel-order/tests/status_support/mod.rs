@@ -9,7 +9,7 @@ use opentelemetry::metrics::{Meter, MeterProvider as _};
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::{MetricExporter, SpanExporter, WithExportConfig};
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
-use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider, ShouldSample};
+use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracer, SdkTracerProvider, ShouldSample};
 use otlp_receiver::proto::common::v1::KeyValue;
 use otlp_receiver::proto::metrics::v1::{metric::Data, HistogramDataPoint};
 use otlp_receiver::{OtlpReceiver, ReceivedMetric, ReceivedSpan};
@@ -43,9 +43,9 @@ impl Pipeline {
             .expect("metric exporter");
         // As `ordertrace::init` sets it up: spans inside an order get `order.id`
         // from OrderSpanProcessor.
-        let mut tracer_provider = SdkTracerProvider::builder()
-            .with_span_processor(otel_order::OrderSpanProcessor)
-            .with_batch_exporter(spans);
+        let mut tracer_provider = SdkTracerProvider::builder().with_span_processor(
+            otel_order::OrderSpanProcessor::wrap(BatchSpanProcessor::builder(spans).build()),
+        );
         if let Some(sampler) = sampler {
             tracer_provider = tracer_provider.with_sampler(sampler);
         }
