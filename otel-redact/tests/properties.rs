@@ -1,7 +1,7 @@
 //! Property tests: generated PII placed at random positions in random text, and in
 //! every span surface, never survives; clean generated text comes back unchanged and
 //! uncopied; arbitrary input never panics and stays within the output bound (the
-//! stable-Rust counterpart of the `fuzz/` target).
+//! stable-Rust counterpart of the workspace's `redact` fuzz target).
 
 use std::borrow::Cow;
 use std::sync::LazyLock;
@@ -278,7 +278,7 @@ proptest! {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(3000))]
 
-    /// Same properties as `fuzz/fuzz_targets/redact.rs`, on stable Rust.
+    /// Same properties as the workspace's `fuzz/checks/redact.rs`, on stable Rust.
     #[test]
     fn arbitrary_input_never_panics_and_output_is_bounded(
         text in prop_oneof![
