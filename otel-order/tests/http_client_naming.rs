@@ -34,7 +34,7 @@ async fn url_template_names_the_span_and_empty_tracestate_is_not_sent() {
     let url = format!("http://{addr}/orders/ORD-42/start");
     let with_template = client
         .post(&url)
-        .with_extension(UrlTemplate("/orders/{id}/start"))
+        .with_extension(UrlTemplate::from_static("/orders/{id}/start"))
         .send()
         .await
         .unwrap()

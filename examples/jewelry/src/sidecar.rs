@@ -26,7 +26,7 @@ use axum::routing::{any, on, MethodFilter};
 use axum::Router;
 use opentelemetry::trace::{Status, TraceContextExt};
 use opentelemetry::{Context, KeyValue};
-use otel_order::http::HostAllowList;
+use otel_order::http::{HostAllowList, UrlTemplate};
 use otel_order::{FailureReason, OrderContext, OrderContextExt, OrderId, OrderStatus, SlaConfig};
 use reqwest_middleware::ClientWithMiddleware;
 
@@ -224,6 +224,10 @@ async fn proxy(
     });
     if let Some(order) = &current {
         forward = forward.with_extension(order.clone());
+    }
+    // The client span is named after the route, never the raw path with its id.
+    if let Some(route) = &route {
+        forward = forward.with_extension(UrlTemplate::from(route.path.clone()));
     }
     let upstream = match forward.send().await {
         Ok(r) => r,

@@ -85,11 +85,10 @@ impl ServiceTelemetry {
                     .with_service_name(name.to_owned())
                     .build(),
             )
-            .with_span_processor(OrderSpanProcessor)
-            .with_span_processor(RedactingProcessor::new(
+            .with_span_processor(OrderSpanProcessor::wrap(RedactingProcessor::new(
                 collector.for_service(name),
                 Redactor::default(),
-            ))
+            )))
             .build();
         Ok(ServiceTelemetry {
             name: name.to_owned(),

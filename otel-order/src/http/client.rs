@@ -47,13 +47,32 @@ pub struct NoTrace;
 /// use otel_order::http::UrlTemplate;
 /// client
 ///     .post("http://shop.internal/orders/ORD-1/submit")
-///     .with_extension(UrlTemplate("/orders/{id}/submit"))
+///     .with_extension(UrlTemplate::from_static("/orders/{id}/submit"))
 ///     .send()
 ///     .await?;
 /// # Ok(()) }
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct UrlTemplate(pub &'static str);
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UrlTemplate(Cow<'static, str>);
+
+impl UrlTemplate {
+    /// A template known at compile time (no allocation).
+    pub const fn from_static(template: &'static str) -> Self {
+        UrlTemplate(Cow::Borrowed(template))
+    }
+
+    /// The template.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for UrlTemplate {
+    /// A template known at run time, e.g. a proxy's matched route.
+    fn from(template: String) -> Self {
+        UrlTemplate(Cow::Owned(template))
+    }
+}
 
 /// Traces outgoing requests: a `CLIENT` span per request, `traceparent` injected into
 /// every request, the order-context headers and `tracestate` only towards hosts on the
@@ -209,7 +228,7 @@ impl Middleware for OrderTraceMiddleware {
 
         let name: Cow<'static, str> = match extensions.get::<UrlTemplate>() {
             Some(UrlTemplate(template)) => {
-                attributes.push(KeyValue::new(semconv::URL_TEMPLATE, *template));
+                attributes.push(KeyValue::new(semconv::URL_TEMPLATE, template.clone()));
                 Cow::Owned(format!("{method} {template}"))
             }
             None => Cow::Borrowed(method),
