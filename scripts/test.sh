@@ -61,7 +61,7 @@ step "soak: ${SOAK_SECS:-90}s of concurrent orders under broker faults (report b
 SOAK_SECS="${SOAK_SECS:-90}" cargo nextest run -p jewelry --test soak --run-ignored only --no-capture
 # --- end of broker faults and the soak ------------------------------------------------------
 
-step "tests"
+step "tests (the soak ran above; it is #[ignore]d here, so this run lists it as skipped)"
 cargo nextest run --workspace --no-fail-fast
 
 step "doc tests"
