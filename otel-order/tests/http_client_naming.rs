@@ -32,23 +32,15 @@ async fn url_template_names_the_span_and_empty_tracestate_is_not_sent() {
         )
         .build();
     let url = format!("http://{addr}/orders/ORD-42/start");
-    let with_template = client
-        .post(&url)
-        .with_extension(UrlTemplate::from_static("/orders/{id}/start"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let without = client
-        .post(&url)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let send = |template: Option<UrlTemplate>| {
+        let mut request = client.post(&url);
+        if let Some(template) = template {
+            request = request.with_extension(template);
+        }
+        async { request.send().await.unwrap().text().await.unwrap() }
+    };
+    let with_template = send(Some(UrlTemplate::from_static("/orders/{id}/start"))).await;
+    let without = send(None).await;
     assert_eq!(with_template, "traceparent");
     assert_eq!(without, "traceparent");
 
