@@ -248,6 +248,11 @@ impl Middleware for OrderTraceMiddleware {
         shared
             .trace_propagator
             .inject_context(&cx, &mut HeaderInjector(headers));
+        // The SDK writes `tracestate` even when the trace state is empty: on the wire
+        // that tells the receiver nothing and costs bytes on every request.
+        if headers.get(TRACESTATE).is_some_and(|v| v.is_empty()) {
+            headers.remove(TRACESTATE);
+        }
         if allowed {
             if let Some(order) = &order {
                 shared.order_propagator.inject_order_for(

@@ -41,26 +41,17 @@ impl Extractor for HeaderExtractor<'_> {
 }
 
 /// Writes propagation fields into request headers. Values that are not valid header
-/// values are skipped rather than failing the request. An empty value removes the
-/// header: the SDK's trace-context propagator writes `tracestate` even when the trace
-/// state is empty, which costs bytes on every request and tells the receiver nothing,
-/// while a stale value set earlier must not survive.
+/// values are skipped rather than failing the request.
 pub struct HeaderInjector<'a>(pub &'a mut HeaderMap);
 
 impl Injector for HeaderInjector<'_> {
     fn set(&mut self, key: &str, value: String) {
-        let name = match known_name(key) {
-            Some(name) => name.clone(),
-            None => match HeaderName::from_bytes(key.as_bytes()) {
-                Ok(name) => name,
-                Err(_) => return,
-            },
-        };
-        if value.is_empty() {
-            self.0.remove(name);
+        let Ok(value) = HeaderValue::try_from(value) else {
             return;
-        }
-        if let Ok(value) = HeaderValue::try_from(value) {
+        };
+        if let Some(name) = known_name(key) {
+            self.0.insert(name.clone(), value);
+        } else if let Ok(name) = HeaderName::from_bytes(key.as_bytes()) {
             self.0.insert(name, value);
         }
     }
@@ -91,7 +82,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn empty_values_remove_the_header_and_invalid_ones_are_skipped() {
+    fn values_replace_earlier_ones_and_invalid_ones_are_skipped() {
         let mut headers = HeaderMap::new();
         headers.insert("tracestate", HeaderValue::from_static("stale=1"));
         let mut injector = HeaderInjector(&mut headers);
@@ -102,9 +93,9 @@ mod tests {
         );
         injector.set("x-bad", "line\nbreak".into());
         injector.set("bad name", "v".into());
-        assert!(headers.get("tracestate").is_none());
+        assert_eq!(headers.get("tracestate").unwrap(), "");
         assert!(headers.get("traceparent").is_some());
         assert!(headers.get("x-bad").is_none());
-        assert_eq!(headers.len(), 1);
+        assert_eq!(headers.len(), 2);
     }
 }
