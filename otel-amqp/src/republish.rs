@@ -20,15 +20,24 @@
 //! the message to publish it again anyway) keeps the count.
 //!
 //! ```no_run
+//! use std::future::Future;
+//!
 //! use lapin::options::BasicPublishOptions;
 //! use lapin::BasicProperties;
 //! use opentelemetry::Context;
 //! use otel_amqp::{PublishError, TracedChannel};
 //!
-//! # async fn reopen() -> TracedChannel { unimplemented!() }
 //! /// Publish until the broker confirms, on a fresh channel after each failure
-//! /// (`reopen` waits for the application's reconnect).
-//! async fn publish_confirmed(cx: &Context, body: &[u8]) -> Result<(), PublishError> {
+//! /// (`reopen` waits for the application's reconnect and opens a channel).
+//! async fn publish_confirmed<F, Fut>(
+//!     mut reopen: F,
+//!     cx: &Context,
+//!     body: &[u8],
+//! ) -> Result<(), PublishError>
+//! where
+//!     F: FnMut() -> Fut,
+//!     Fut: Future<Output = TracedChannel>,
+//! {
 //!     let properties = BasicProperties::default().with_message_id("ORD-1:price".into());
 //!     let mut attempt = 1;
 //!     loop {
@@ -49,7 +58,7 @@
 //!         }
 //!     }
 //! }
-//! ```
+//! //! ```
 
 use lapin::options::BasicPublishOptions;
 use lapin::types::{AMQPValue, FieldTable, ShortString};
