@@ -11,7 +11,7 @@
 //! 768).
 //!
 //! Run by `scripts/test.sh`; longer, as a bench:
-//! `SOAK_SECS=1800 cargo nextest run -p jewelry --test soak --run-ignored only --no-capture`
+//! `SOAK_SECS=1800 cargo nextest run -p jewelry --test soak`
 //! (after `scripts/fault-broker.sh start`).
 
 mod sink;
@@ -79,7 +79,6 @@ async fn inject(node: &FaultNode, fault: BrokerFault) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "the soak: run by scripts/test.sh (SOAK_SECS), or with --run-ignored only"]
 async fn soak_under_concurrent_orders_and_broker_faults_loses_nothing() {
     let node = FaultNode::from_env().unwrap_or_else(|e| panic!("{e}"));
     let soak = env_secs("SOAK_SECS", 90);
