@@ -4,10 +4,11 @@
 use std::sync::LazyLock;
 
 use http::HeaderMap;
-use opentelemetry::{Key, Value};
+use opentelemetry::Value;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SdkTracerProvider, Span, SpanData, SpanProcessor};
 use otel_order::http::{HeaderExtractor, HeaderInjector};
+use otel_order::names::ORDER_ID;
 use otel_order::{OrderContext, OrderContextPropagator, OrderId, OrderSpanProcessor};
 
 /// Longest string any attribute may carry: the server layer truncates `url.path` at
@@ -43,7 +44,7 @@ impl SpanProcessor for BoundedSpans {
         let order_ids: Vec<&Value> = span
             .attributes
             .iter()
-            .filter(|kv| kv.key == Key::from_static_str("order.id"))
+            .filter(|kv| kv.key.as_str() == ORDER_ID)
             .map(|kv| &kv.value)
             .collect();
         assert!(

@@ -48,13 +48,6 @@ pub struct OrderSpanProcessorWrapping<P> {
     inner: P,
 }
 
-impl<P> OrderSpanProcessorWrapping<P> {
-    /// The wrapped processor.
-    pub fn inner(&self) -> &P {
-        &self.inner
-    }
-}
-
 /// The `order.id` attribute for a span about `order` started under `parent`, or
 /// `None` when `parent` carries the same order, so [`OrderSpanProcessor`] stamps it.
 ///
