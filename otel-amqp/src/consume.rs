@@ -322,8 +322,7 @@ impl DeliveryTracer {
                 0,
             )]);
         }
-        let span = builder.start_with_context(&inner.tracer, &parent);
-        let cx = parent.with_span(span);
+        let cx = inner.tracer.start_in(builder, parent);
         // A copy the producer published again is not `redelivered`: flag it too.
         crate::republish::mark_delivery(
             &shared.telemetry,

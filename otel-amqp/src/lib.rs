@@ -130,6 +130,7 @@ pub mod names;
 pub mod publish;
 pub mod republish;
 pub mod telemetry;
+mod tracer;
 
 pub use carrier::{FieldTableExtractor, FieldTableInjector, RepublishPolicy};
 pub use consume::{

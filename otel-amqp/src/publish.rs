@@ -38,7 +38,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use lapin::options::BasicPublishOptions;
 use lapin::types::{AMQPValue, ShortString};
 use lapin::{BasicProperties, Channel, Confirmation, PublisherConfirm};
-use opentelemetry::global::BoxedSpan;
 use opentelemetry::trace::{Link, Span, SpanKind, Status, TraceContextExt, Tracer};
 use opentelemetry::{Context, KeyValue, Value};
 use otel_order::OrderContextExt;
@@ -48,6 +47,7 @@ use crate::error::PublishError;
 use crate::metrics::ExchangeState;
 use crate::names::*;
 use crate::telemetry::AmqpTelemetry;
+use crate::tracer::AmqpSpan;
 
 /// A lapin [`Channel`] whose publishes are traced. Clone freely; it derefs to
 /// the channel for everything that is not a publish.
@@ -296,7 +296,7 @@ const MAX_STATIC_NAMES: usize = 4096;
 #[must_use = "await the confirm to learn whether the broker accepted the message"]
 pub struct TracedConfirm {
     confirm: Option<PublisherConfirm>,
-    span: BoxedSpan,
+    span: AmqpSpan,
     telemetry: AmqpTelemetry,
     exchange: Arc<ExchangeState>,
     finished: bool,
@@ -318,7 +318,7 @@ impl TracedConfirm {
 
     /// The publish span, for attributes known only to a caller inside the crate
     /// (the publish attempt of a republish).
-    pub(crate) fn span_mut(&mut self) -> &mut BoxedSpan {
+    pub(crate) fn span_mut(&mut self) -> &mut AmqpSpan {
         &mut self.span
     }
 

@@ -7,9 +7,10 @@
 use std::fmt;
 use std::sync::Arc;
 
-use opentelemetry::global::{self, BoxedTracer, ObjectSafeTracerProvider};
+use opentelemetry::global;
 use opentelemetry::metrics::{Meter, MeterProvider};
 use opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator};
+use opentelemetry::trace::{Tracer, TracerProvider};
 use opentelemetry::{InstrumentationScope, KeyValue};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_semantic_conventions::attribute::{SERVER_ADDRESS, SERVER_PORT};
@@ -19,6 +20,7 @@ use otel_order::OrderContextPropagator;
 use crate::carrier::{DefaultPropagation, RepublishPolicy};
 use crate::metrics::AmqpMetrics;
 use crate::names::SCOPE_NAME;
+use crate::tracer::AmqpTracer;
 
 /// Shared instrumentation state: tracer, metrics, propagator and publish policy.
 ///
@@ -46,7 +48,7 @@ pub struct AmqpTelemetry {
 }
 
 pub(crate) struct Inner {
-    pub(crate) tracer: BoxedTracer,
+    pub(crate) tracer: AmqpTracer,
     pub(crate) meter: Meter,
     pub(crate) metrics: AmqpMetrics,
     pub(crate) propagator: Box<dyn TextMapPropagator + Send + Sync>,
@@ -100,7 +102,7 @@ impl AmqpTelemetry {
 /// Builder for [`AmqpTelemetry`].
 #[derive(Default)]
 pub struct AmqpTelemetryBuilder {
-    tracer: Option<BoxedTracer>,
+    tracer: Option<AmqpTracer>,
     meter: Option<Meter>,
     propagator: Option<Box<dyn TextMapPropagator + Send + Sync>>,
     republish: RepublishPolicy,
@@ -124,11 +126,16 @@ fn scope() -> InstrumentationScope {
 
 impl AmqpTelemetryBuilder {
     /// Take spans from this tracer provider (default: the global one).
+    ///
+    /// An `SdkTracerProvider`'s tracer is used as it is, without boxing each span;
+    /// any other provider's tracer (the global one, a custom provider) is boxed.
     pub fn tracer_provider<P>(mut self, provider: &P) -> Self
     where
-        P: ObjectSafeTracerProvider + ?Sized,
+        P: TracerProvider,
+        P::Tracer: Send + Sync + 'static,
+        <P::Tracer as Tracer>::Span: Send + Sync + 'static,
     {
-        self.tracer = Some(BoxedTracer::new(provider.boxed_tracer(scope())));
+        self.tracer = Some(AmqpTracer::new(provider.tracer_with_scope(scope())));
         self
     }
 
@@ -171,7 +178,7 @@ impl AmqpTelemetryBuilder {
     pub fn build(self) -> AmqpTelemetry {
         let tracer = self
             .tracer
-            .unwrap_or_else(|| global::tracer_with_scope(scope()));
+            .unwrap_or_else(|| global::tracer_with_scope(scope()).into());
         let meter = self
             .meter
             .unwrap_or_else(|| global::meter_with_scope(scope()));
