@@ -127,6 +127,26 @@ impl Extractor for FieldTableExtractor<'_> {
     }
 }
 
+/// [`FieldTableExtractor`] for propagators that accept `None` from `get_all` when a
+/// carrier cannot repeat a key (the order propagator does): a field table holds
+/// each key once, so there is never a second value to compare, and the trait's
+/// default `get_all` would allocate a one-element vector per message to say so.
+struct SingleValued<'a>(FieldTableExtractor<'a>);
+
+impl Extractor for SingleValued<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key)
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys()
+    }
+
+    fn get_all(&self, _key: &str) -> Option<Vec<&str>> {
+        None
+    }
+}
+
 /// The default propagation (W3C trace context + order context) straight on the
 /// header table: the same headers as the composite propagator, without a
 /// `Context` to build for injection, `format!` for `traceparent`, or dynamic
@@ -245,10 +265,10 @@ impl DefaultPropagation {
             }
             None => self.trace.extract_with_context(&Context::new(), &extractor),
         };
-        match self
-            .order
-            .extract_order_in(cx.span().span_context().trace_id(), &extractor)
-        {
+        match self.order.extract_order_in(
+            cx.span().span_context().trace_id(),
+            &SingleValued(extractor),
+        ) {
             Some(order) => cx.with_order(order),
             None => cx,
         }
