@@ -599,13 +599,13 @@ impl TracedDelivery {
             KeyValue::new(ATTR_SETTLE_MULTIPLE, multiple),
         ];
         span.set_attributes(settle);
-        // The event marks when the settle happened; its details are the attributes.
-        let event = if how == "dropped" {
-            EVENT_DROPPED_UNSETTLED
-        } else {
-            EVENT_SETTLE
-        };
-        span.add_event(event, Vec::new());
+        // The span ends at the settle, so its end time is the settle time: no event
+        // for an ordinary settle (an event per message is an allocation, plus its
+        // copy and drop at export). A delivery dropped unsettled is an anomaly worth
+        // a mark of its own on the timeline.
+        if how == "dropped" {
+            span.add_event(EVENT_DROPPED_UNSETTLED, Vec::new());
+        }
         if let Some(error) = error {
             span.set_attribute(KeyValue::new(ERROR_TYPE, "settle_failed"));
             span.set_status(Status::error(error));

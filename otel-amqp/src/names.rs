@@ -68,7 +68,8 @@ pub const ATTR_X_DEATH_REASON: &str = "rabbitmq.x_death.reason";
 pub const ATTR_X_DEATH_QUEUE: &str = "rabbitmq.x_death.queue";
 /// Span attribute: the exchange the message had been published to before it died.
 pub const ATTR_X_DEATH_EXCHANGE: &str = "rabbitmq.x_death.exchange";
-/// Span attribute: how the delivery was settled (`ack`, `nack`, `reject`, `dropped`).
+/// Span attribute: how the delivery was settled (`ack`, `nack`, `reject`, `dropped`);
+/// the process span ends at the settle.
 pub const ATTR_SETTLE: &str = "rabbitmq.settle";
 /// Span attribute: the settle asked the broker to requeue (bool).
 pub const ATTR_SETTLE_REQUEUE: &str = "rabbitmq.settle.requeue";
@@ -88,10 +89,9 @@ pub const ATTR_NODE: &str = "rabbitmq.node";
 /// Link attribute: why the span links to another (`creation`, `previous_publish`).
 pub const ATTR_LINK_KIND: &str = "rabbitmq.link.kind";
 
-/// Span event: when the delivery was settled (how: [`ATTR_SETTLE`] and the other
-/// settle attributes on the span).
-pub const EVENT_SETTLE: &str = "settle";
-/// Span event: the delivery wrapper was dropped without an ack, nack or reject.
+/// Span event: the delivery wrapper was dropped without an ack, nack or reject. An
+/// ordinary settle has no event: the process span ends when the delivery is
+/// settled, so its end time is the settle time, and [`ATTR_SETTLE`] says how.
 pub const EVENT_DROPPED_UNSETTLED: &str = "dropped unsettled";
 /// Error description on publish spans the broker did not accept.
 pub const ERROR_NOT_ACCEPTED: &str = "message not accepted by broker";

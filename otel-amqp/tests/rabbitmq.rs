@@ -121,7 +121,10 @@ async fn publish_and_consume_form_one_trace_with_order_id_and_nested_handler_spa
     assert_eq!(process.attr_i64(MESSAGING_MESSAGE_BODY_SIZE), Some(11));
     assert_eq!(attr_bool(process, ATTR_REDELIVERED), Some(false));
     assert_eq!(process.attr_str(ATTR_SETTLE), Some("ack"));
-    assert!(process.span.events.iter().any(|e| e.name == EVENT_SETTLE));
+    assert_eq!(attr_bool(process, ATTR_SETTLE_REQUEUE), Some(false));
+    assert_eq!(attr_bool(process, ATTR_SETTLE_MULTIPLE), Some(false));
+    // The span ends at the settle; only an unsettled drop adds an event.
+    assert!(process.span.events.is_empty());
 
     let consumed = otel.metric(MESSAGING_CLIENT_CONSUMED_MESSAGES).await;
     assert_eq!(
@@ -704,11 +707,18 @@ async fn dropped_delivery_ends_its_span_and_leaves_nothing_in_flight() {
         .filter(|s| s.span.name == format!("process {queue}"))
         .collect();
     assert_eq!(processes.len(), 3, "every delivery's span ended");
-    let dropped_spans = processes
+    let dropped_spans: Vec<_> = processes
         .iter()
         .filter(|s| s.attr_str(ATTR_SETTLE) == Some("dropped"))
-        .count();
-    assert_eq!(dropped_spans, 2);
+        .collect();
+    assert_eq!(dropped_spans.len(), 2);
+    for span in dropped_spans {
+        assert!(span
+            .span
+            .events
+            .iter()
+            .any(|e| e.name == EVENT_DROPPED_UNSETTLED));
+    }
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let in_flight = otel.metric(METRIC_IN_FLIGHT).await;
