@@ -56,6 +56,9 @@ pub(crate) struct ExchangeState {
     /// system, operation name, destination
     pub(crate) metric_attributes: [KeyValue; 3],
     pub(crate) sent: LazyCounter,
+    /// The routing key of the last publish to this exchange, shared by the next
+    /// publish with the same key (a work queue's publishes all carry one key).
+    last_routing_key: Mutex<Option<Arc<str>>>,
 }
 
 impl ExchangeState {
@@ -75,6 +78,24 @@ impl ExchangeState {
             destination,
             span_name,
             sent: LazyCounter::default(),
+            last_routing_key: Mutex::default(),
+        }
+    }
+
+    /// `routing_key` as an attribute value: the last publish's value when the key
+    /// is the same (no allocation), a new shared string otherwise. Publishers
+    /// racing on the exchange skip the cache rather than wait for it.
+    pub(crate) fn routing_key_value(&self, routing_key: &str) -> Value {
+        let Ok(mut last) = self.last_routing_key.try_lock() else {
+            return Value::from(Arc::<str>::from(routing_key));
+        };
+        match &*last {
+            Some(key) if **key == *routing_key => Value::from(key.clone()),
+            _ => {
+                let key = Arc::<str>::from(routing_key);
+                *last = Some(key.clone());
+                Value::from(key)
+            }
         }
     }
 }
@@ -233,6 +254,19 @@ impl AmqpMetrics {
                 .build(),
             in_flight,
             exchanges: Arc::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routing_key_values_follow_the_key() {
+        let state = ExchangeState::new("orders");
+        for key in ["price", "price", "approve", "price"] {
+            assert_eq!(state.routing_key_value(key), Value::from(key.to_owned()));
         }
     }
 }
