@@ -59,7 +59,7 @@ use otel_order::{OrderContext, OrderContextExt};
 
 use crate::carrier::{value_as_str, FieldTableExtractor};
 use crate::dead_letter::{int_value, XDeath};
-use crate::metrics::{LazyCounter, LazyHistogram};
+use crate::metrics::{LazyCounter, LazyHistogram, RepeatedStr};
 use crate::names::*;
 use crate::publish::{shared_str, span_name, unix_millis};
 use crate::telemetry::AmqpTelemetry;
@@ -138,6 +138,10 @@ struct Shared {
     queue_wait: LazyHistogram,
     /// `redeliveries` with `queue_attributes`, bound on first use.
     redeliveries: LazyCounter,
+    /// Exchanges deliveries were published to (usually one per consumer).
+    exchange: RepeatedStr,
+    /// Routing keys of deliveries not routed by queue name.
+    routing_key: RepeatedStr,
 }
 
 impl fmt::Debug for DeliveryTracer {
@@ -178,6 +182,8 @@ impl DeliveryTracer {
                 process_duration: LazyHistogram::default(),
                 queue_wait: LazyHistogram::default(),
                 redeliveries: LazyCounter::default(),
+                exchange: RepeatedStr::default(),
+                routing_key: RepeatedStr::default(),
             }),
         }
     }
@@ -248,7 +254,10 @@ impl DeliveryTracer {
             ),
             KeyValue::new(ATTR_REDELIVERED, delivery.redelivered),
             KeyValue::new(MESSAGING_MESSAGE_BODY_SIZE, delivery.data.len() as i64),
-            KeyValue::new(ATTR_EXCHANGE, exchange_value(delivery.exchange.as_str())),
+            KeyValue::new(
+                ATTR_EXCHANGE,
+                exchange_value(&shared.exchange, delivery.exchange.as_str()),
+            ),
         ]);
         if let Some(group) = &shared.group {
             attributes.push(KeyValue::new(MESSAGING_CONSUMER_GROUP_NAME, group.clone()));
@@ -258,7 +267,7 @@ impl DeliveryTracer {
             let value = if routing_key == shared.config.queue {
                 shared.queue_attributes[0].value.clone()
             } else {
-                shared_str(routing_key)
+                shared.routing_key.value(routing_key)
             };
             attributes.push(KeyValue::new(
                 MESSAGING_RABBITMQ_DESTINATION_ROUTING_KEY,
@@ -352,11 +361,11 @@ impl DeliveryTracer {
     }
 }
 
-fn exchange_value(exchange: &str) -> Value {
+fn exchange_value(exchanges: &RepeatedStr, exchange: &str) -> Value {
     if exchange.is_empty() {
         Value::from(DEFAULT_EXCHANGE)
     } else {
-        shared_str(exchange)
+        exchanges.value(exchange)
     }
 }
 

@@ -56,9 +56,9 @@ pub(crate) struct ExchangeState {
     /// system, operation name, destination
     pub(crate) metric_attributes: [KeyValue; 3],
     pub(crate) sent: LazyCounter,
-    /// The routing key of the last publish to this exchange, shared by the next
-    /// publish with the same key (a work queue's publishes all carry one key).
-    last_routing_key: Mutex<Option<Arc<str>>>,
+    /// Routing keys of publishes to this exchange (a work queue's publishes all
+    /// carry one key).
+    pub(crate) routing_key: RepeatedStr,
 }
 
 impl ExchangeState {
@@ -78,23 +78,30 @@ impl ExchangeState {
             destination,
             span_name,
             sent: LazyCounter::default(),
-            last_routing_key: Mutex::default(),
+            routing_key: RepeatedStr::default(),
         }
     }
+}
 
-    /// `routing_key` as an attribute value: the last publish's value when the key
-    /// is the same (no allocation), a new shared string otherwise. Publishers
-    /// racing on the exchange skip the cache rather than wait for it.
-    pub(crate) fn routing_key_value(&self, routing_key: &str) -> Value {
-        let Ok(mut last) = self.last_routing_key.try_lock() else {
-            return Value::from(Arc::<str>::from(routing_key));
+/// A per-message string that usually repeats from one message to the next (a
+/// routing key, an exchange) as an attribute value: the last value is kept and
+/// shared while the string stays the same, so only a change allocates.
+#[derive(Debug, Default)]
+pub(crate) struct RepeatedStr(Mutex<Option<Arc<str>>>);
+
+impl RepeatedStr {
+    /// `s` as an attribute value, the kept one when it is the same string. Callers
+    /// racing on it skip it (and allocate) rather than wait.
+    pub(crate) fn value(&self, s: &str) -> Value {
+        let Ok(mut last) = self.0.try_lock() else {
+            return Value::from(Arc::<str>::from(s));
         };
         match &*last {
-            Some(key) if **key == *routing_key => Value::from(key.clone()),
+            Some(kept) if **kept == *s => Value::from(kept.clone()),
             _ => {
-                let key = Arc::<str>::from(routing_key);
-                *last = Some(key.clone());
-                Value::from(key)
+                let kept = Arc::<str>::from(s);
+                *last = Some(kept.clone());
+                Value::from(kept)
             }
         }
     }
@@ -263,10 +270,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn routing_key_values_follow_the_key() {
-        let state = ExchangeState::new("orders");
-        for key in ["price", "price", "approve", "price"] {
-            assert_eq!(state.routing_key_value(key), Value::from(key.to_owned()));
+    fn repeated_strings_follow_the_string() {
+        let repeated = RepeatedStr::default();
+        for key in ["price", "price", "approve", "price", ""] {
+            assert_eq!(repeated.value(key), Value::from(key.to_owned()));
         }
     }
 }

@@ -165,7 +165,7 @@ impl TracedChannel {
         if !routing_key.as_str().is_empty() {
             attributes.push(KeyValue::new(
                 MESSAGING_RABBITMQ_DESTINATION_ROUTING_KEY,
-                state.routing_key_value(routing_key.as_str()),
+                state.routing_key.value(routing_key.as_str()),
             ));
         }
         if let Some(id) = properties.message_id() {
