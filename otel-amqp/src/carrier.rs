@@ -159,28 +159,48 @@ pub(crate) struct DefaultPropagation {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
-    for b in bytes {
-        out.push(HEX[usize::from(b >> 4)]);
-        out.push(HEX[usize::from(b & 0xf)]);
+/// Write `bytes` as lowercase hex into `out` (twice as long).
+fn write_hex(out: &mut [u8], bytes: &[u8]) {
+    for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = HEX[usize::from(b >> 4)];
+        pair[1] = HEX[usize::from(b & 0xf)];
     }
 }
 
-/// Lowercase hex only, as W3C (and the SDK's propagator) require.
-fn hex_value(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        _ => None,
+/// Not a lowercase hex digit.
+const NOT_HEX: u8 = 0xff;
+
+/// The value of each byte as a lowercase hex digit ([`NOT_HEX`] otherwise):
+/// lowercase only, as W3C (and the SDK's propagator) require. One load per digit
+/// instead of two range checks.
+const HEX_VALUES: [u8; 256] = {
+    let mut table = [NOT_HEX; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
     }
-}
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
 
 fn parse_hex<const N: usize>(hex: &[u8]) -> Option<[u8; N]> {
     let mut out = [0u8; N];
-    for (i, pair) in hex.chunks_exact(2).enumerate() {
-        out[i] = hex_value(pair[0])? << 4 | hex_value(pair[1])?;
+    // Check once at the end: any invalid digit sets the high bits of `bad`.
+    let mut bad = 0u8;
+    for (o, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
+        let (hi, lo) = (
+            HEX_VALUES[usize::from(pair[0])],
+            HEX_VALUES[usize::from(pair[1])],
+        );
+        bad |= hi | lo;
+        *o = hi << 4 | (lo & 0xf);
     }
-    Some(out)
+    (bad & 0xf0 == 0).then_some(out)
 }
 
 /// `00-{32 hex}-{16 hex}-{2 hex}`; `None` for any other form (which may still be
@@ -210,19 +230,17 @@ impl DefaultPropagation {
         headers: &mut FieldTable,
     ) {
         if span_context.is_valid() {
-            let mut traceparent = Vec::with_capacity(55);
-            traceparent.extend_from_slice(b"00-");
-            push_hex(&mut traceparent, &span_context.trace_id().to_bytes());
-            traceparent.push(b'-');
-            push_hex(&mut traceparent, &span_context.span_id().to_bytes());
-            traceparent.push(b'-');
-            push_hex(
-                &mut traceparent,
+            // Built on the stack, copied once into the header's buffer.
+            let mut traceparent = *b"00-00000000000000000000000000000000-0000000000000000-00";
+            write_hex(&mut traceparent[3..35], &span_context.trace_id().to_bytes());
+            write_hex(&mut traceparent[36..52], &span_context.span_id().to_bytes());
+            write_hex(
+                &mut traceparent[53..55],
                 &[(span_context.trace_flags() & TraceFlags::SAMPLED).to_u8()],
             );
             headers.insert(
                 ShortString::from(HEADER_TRACEPARENT),
-                AMQPValue::LongString(LongString::from(traceparent)),
+                AMQPValue::LongString(LongString::from(traceparent.to_vec())),
             );
             let trace_state = span_context.trace_state().header();
             if !trace_state.is_empty() {
