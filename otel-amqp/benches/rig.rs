@@ -14,7 +14,7 @@ use lapin::options::{
     BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions,
     ConfirmSelectOptions, QueueDeclareOptions, QueueDeleteOptions,
 };
-use lapin::types::FieldTable;
+use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, Consumer};
 use opentelemetry::Context;
 use opentelemetry_sdk::error::OTelSdkResult;
@@ -26,6 +26,17 @@ use otel_amqp::{AmqpTelemetry, ConsumerConfig, DeliveryTracer, TracedChannel};
 use otel_order::{OrderContext, OrderContextExt, OrderId, OrderStatus};
 
 pub const BATCH: usize = 500;
+
+/// How the publishing side of a `split_batch` runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Publish {
+    /// Bare lapin.
+    Bare,
+    /// Bare lapin carrying the headers a traced publish adds.
+    Headers,
+    /// `TracedChannel`.
+    Traced,
+}
 
 #[derive(Debug, Default, Clone)]
 pub struct DiscardSpans(pub Arc<AtomicU64>);
@@ -191,6 +202,97 @@ impl Rig {
             for _ in 0..BATCH {
                 let delivery = tracer.trace(consumer.next().await.unwrap().unwrap());
                 delivery.ack(BasicAckOptions::default()).await.unwrap();
+            }
+            consumer
+        });
+        publish.await;
+        self.consumer = Some(consume.await.unwrap());
+    }
+
+    /// The properties a bare publish carries in `Publish::Headers`: the headers
+    /// and `timestamp` a traced publish adds, with fixed values.
+    fn properties_with_context() -> BasicProperties {
+        let mut headers = FieldTable::default();
+        headers.insert(
+            "traceparent".into(),
+            AMQPValue::LongString("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into()),
+        );
+        headers.insert(
+            otel_order::names::HEADER_ORDER.into(),
+            AMQPValue::LongString("id=ORD-2026-000123;status=SUBMITTED".into()),
+        );
+        headers.insert(
+            otel_amqp::names::HEADER_PUBLISHED_AT.into(),
+            AMQPValue::LongLongInt(1_763_780_000_000),
+        );
+        Self::properties()
+            .with_headers(headers)
+            .with_timestamp(1_763_780_000)
+    }
+
+    /// A batch with each side chosen on its own (see `benches/split.rs`): the
+    /// publisher bare, bare carrying the context headers, or traced; the
+    /// consumer bare or traced.
+    pub async fn split_batch(&mut self, publish: Publish, traced_consume: bool) {
+        let publish = async {
+            let mut confirms = Vec::with_capacity(BATCH);
+            let mut traced = Vec::with_capacity(BATCH);
+            for _ in 0..BATCH {
+                let queue = self.queue.as_str().into();
+                let options = BasicPublishOptions::default();
+                match publish {
+                    Publish::Traced => traced.push(
+                        self.traced
+                            .basic_publish_with_context(
+                                &self.cx,
+                                "".into(),
+                                queue,
+                                options,
+                                &self.payload,
+                                Self::properties(),
+                            )
+                            .await
+                            .unwrap(),
+                    ),
+                    Publish::Bare | Publish::Headers => confirms.push(
+                        self.publisher
+                            .basic_publish(
+                                "".into(),
+                                queue,
+                                options,
+                                &self.payload,
+                                if publish == Publish::Headers {
+                                    Self::properties_with_context()
+                                } else {
+                                    Self::properties()
+                                },
+                            )
+                            .await
+                            .unwrap(),
+                    ),
+                }
+            }
+            for confirm in confirms {
+                assert!(confirm.await.unwrap().is_ack());
+            }
+            for confirm in traced {
+                assert!(confirm.await.unwrap().is_ack());
+            }
+        };
+        let mut consumer = self.consumer.take().unwrap();
+        let tracer = self.tracer.clone();
+        let consume = tokio::spawn(async move {
+            for _ in 0..BATCH {
+                let delivery = consumer.next().await.unwrap().unwrap();
+                if traced_consume {
+                    tracer
+                        .trace(delivery)
+                        .ack(BasicAckOptions::default())
+                        .await
+                        .unwrap();
+                } else {
+                    delivery.ack(BasicAckOptions::default()).await.unwrap();
+                }
             }
             consumer
         });

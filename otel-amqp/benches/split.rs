@@ -1,0 +1,110 @@
+//! Where the traced overhead shows on the wall clock: batches of the throughput
+//! rig with each side traced on its own, interleaved in one loop, each against
+//! the bare batch of the same round.
+//!
+//! ```text
+//! cargo bench -p otel-amqp --bench split            # SPLIT_ROUNDS=100 by default
+//! ```
+//!
+//! Variants: bare lapin carrying the context headers (what the headers alone cost
+//! lapin and the broker), traced publish with a bare consumer, bare publish with
+//! the headers and a traced consumer, and both traced (what the gate measures).
+//! Prints the median of per-round time ratios against bare, with quartiles: on a
+//! shared 2-core machine the spread is wide, so read medians over 100+ rounds.
+//! The tracer provider is the gate's: `OrderSpanProcessor` wrapping a processor
+//! that drops each span when it ends.
+
+use std::time::{Duration, Instant};
+
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
+use opentelemetry_sdk::trace::{SdkTracerProvider, Span, SpanData, SpanProcessor};
+use otel_amqp::AmqpTelemetry;
+
+mod rig;
+
+use rig::{DiscardMetrics, Publish, Rig};
+
+/// Drops every span when it ends, as the gate's pipeline does.
+#[derive(Debug)]
+struct DropSpans;
+
+impl SpanProcessor for DropSpans {
+    fn on_start(&self, _: &mut Span, _: &opentelemetry::Context) {}
+    fn on_end(&self, span: SpanData) {
+        std::hint::black_box(span);
+    }
+    fn force_flush(&self) -> OTelSdkResult {
+        Ok(())
+    }
+    fn shutdown_with_timeout(&self, _: Duration) -> OTelSdkResult {
+        Ok(())
+    }
+}
+
+const VARIANTS: [(&str, Publish, bool); 5] = [
+    ("bare", Publish::Bare, false),
+    ("headers only", Publish::Headers, false),
+    ("traced publish", Publish::Traced, false),
+    ("traced consume", Publish::Headers, true),
+    ("traced", Publish::Traced, true),
+];
+
+fn main() {
+    let rounds: usize = std::env::var("SPLIT_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100)
+        .max(4);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let _guard = runtime.enter();
+    let tracer_provider = SdkTracerProvider::builder()
+        .with_span_processor(otel_order::OrderSpanProcessor::wrap(DropSpans))
+        .build();
+    let meter_provider = SdkMeterProvider::builder()
+        .with_reader(
+            PeriodicReader::builder(DiscardMetrics)
+                .with_interval(Duration::from_secs(1))
+                .build(),
+        )
+        .build();
+    let telemetry = AmqpTelemetry::builder()
+        .tracer_provider(&tracer_provider)
+        .meter_provider(&meter_provider)
+        .build();
+    runtime.block_on(async {
+        let mut rig = Rig::new(telemetry).await;
+        for &(_, publish, traced_consume) in &VARIANTS {
+            rig.split_batch(publish, traced_consume).await;
+        }
+        let mut times = vec![Vec::with_capacity(rounds); VARIANTS.len()];
+        for round in 0..rounds {
+            // Rotate the order so no variant always follows another.
+            for k in 0..VARIANTS.len() {
+                let v = (round + k) % VARIANTS.len();
+                let (_, publish, traced_consume) = VARIANTS[v];
+                let start = Instant::now();
+                rig.split_batch(publish, traced_consume).await;
+                times[v].push(start.elapsed().as_secs_f64());
+            }
+        }
+        let mut bare = times[0].clone();
+        bare.sort_by(f64::total_cmp);
+        println!("bare: median {:.2} ms per batch", bare[rounds / 2] * 1e3);
+        for (v, (name, _, _)) in VARIANTS.iter().enumerate().skip(1) {
+            let mut ratios: Vec<f64> = (0..rounds).map(|r| times[v][r] / times[0][r]).collect();
+            ratios.sort_by(f64::total_cmp);
+            println!(
+                "{name:>15}: median ratio to bare {:.3} (quartiles {:.3}-{:.3})",
+                ratios[rounds / 2],
+                ratios[rounds / 4],
+                ratios[3 * rounds / 4]
+            );
+        }
+        rig.cleanup().await;
+    });
+}
