@@ -28,20 +28,31 @@ pub(crate) enum AmqpTracer {
 }
 
 impl AmqpTracer {
-    /// The SDK variant when `tracer` is the SDK's tracer, the boxed one otherwise.
+    /// The SDK variant when `tracer` is the SDK's tracer, the boxed one otherwise
+    /// (a tracer that already is a `BoxedTracer`, such as the global provider's,
+    /// is not boxed again).
     pub(crate) fn new<T>(tracer: T) -> Self
     where
         T: Tracer + Send + Sync + 'static,
         T::Span: Send + Sync + 'static,
     {
         let mut slot = Some(tracer);
-        let sdk = (&mut slot as &mut dyn Any)
+        let any = &mut slot as &mut dyn Any;
+        if let Some(sdk) = any
             .downcast_mut::<Option<SdkTracer>>()
-            .and_then(Option::take);
-        match (sdk, slot) {
-            (Some(sdk), _) => AmqpTracer::Sdk(sdk),
-            (None, Some(other)) => AmqpTracer::Boxed(BoxedTracer::new(Box::new(other))),
-            (None, None) => unreachable!("only the SDK branch takes the tracer"),
+            .and_then(Option::take)
+        {
+            return AmqpTracer::Sdk(sdk);
+        }
+        if let Some(boxed) = any
+            .downcast_mut::<Option<BoxedTracer>>()
+            .and_then(Option::take)
+        {
+            return AmqpTracer::Boxed(boxed);
+        }
+        match slot {
+            Some(other) => AmqpTracer::Boxed(BoxedTracer::new(Box::new(other))),
+            None => unreachable!("only the branches above take the tracer"),
         }
     }
 }
