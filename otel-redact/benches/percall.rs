@@ -5,6 +5,8 @@
 //!
 //! - `PERCALL_MODE=plain`: the typical clean span through the SDK alone;
 //! - `redacting`: the same with `RedactingProcessor` in front;
+//! - `plain-literals`, `redacting-literals`: the same span with every string a
+//!   literal;
 //! - `scan`: `Redactor::redact_str` on the clean log text (×4, as the budget);
 //! - `naive`: the naive per-rule `replace_all` on the same text.
 //!
@@ -30,9 +32,9 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000);
     let mut run: Box<dyn FnMut()> = match mode.as_str() {
-        "plain" | "redacting" => {
+        "plain" | "redacting" | "plain-literals" | "redacting-literals" => {
             let builder = SdkTracerProvider::builder();
-            let provider = if mode == "plain" {
+            let provider = if mode.starts_with("plain") {
                 builder.with_span_processor(SimpleSpanProcessor::new(workloads::Discard))
             } else {
                 builder.with_span_processor(RedactingProcessor::new(
@@ -41,7 +43,11 @@ fn main() {
                 ))
             }
             .build();
-            Box::new(move || workloads::typical_span(&provider))
+            if mode.ends_with("literals") {
+                Box::new(move || workloads::typical_span_literals(&provider))
+            } else {
+                Box::new(move || workloads::typical_span(&provider))
+            }
         }
         "scan" => {
             let redactor = Redactor::default();
@@ -58,7 +64,7 @@ fn main() {
             })
         }
         other => {
-            eprintln!("PERCALL_MODE must be plain, redacting, scan or naive, not {other:?}");
+            eprintln!("PERCALL_MODE must be plain, redacting, plain-literals, redacting-literals, scan or naive, not {other:?}");
             std::process::exit(2);
         }
     };

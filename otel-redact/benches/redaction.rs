@@ -17,7 +17,10 @@ use otel_redact::{RedactingProcessor, Redactor};
 
 mod workloads;
 
-use workloads::{naive, naive_rules, typical_span, Discard, CLEAN_LOG, CLEAN_PROSE, PII_DENSE};
+use workloads::{
+    naive, naive_rules, typical_span, typical_span_literals, Discard, CLEAN_LOG, CLEAN_PROSE,
+    PII_DENSE,
+};
 
 fn bench_span(c: &mut Criterion) {
     let plain = SdkTracerProvider::builder()
@@ -32,6 +35,12 @@ fn bench_span(c: &mut Criterion) {
     let mut g = c.benchmark_group("span");
     g.bench_function("sdk_only", |b| b.iter(|| typical_span(&plain)));
     g.bench_function("with_redaction", |b| b.iter(|| typical_span(&redacting)));
+    g.bench_function("sdk_only_literals", |b| {
+        b.iter(|| typical_span_literals(&plain))
+    });
+    g.bench_function("with_redaction_literals", |b| {
+        b.iter(|| typical_span_literals(&redacting))
+    });
     g.finish();
 }
 

@@ -8,6 +8,7 @@ use crate::action::Action;
 use crate::detectors::secret::SecretPatterns;
 use crate::detectors::{email, inn, name, passport, Detector};
 use crate::error::RedactError;
+use crate::image::{Image, StaticVerdicts};
 use crate::keys::{KeyRule, KeyRules, DEFAULT_NEVER, DEFAULT_SENSITIVE};
 use crate::label::validate_label;
 use crate::metrics::Metrics;
@@ -248,6 +249,7 @@ impl RedactorBuilder {
             builtin_masks: Detector::ALL.map(|d| shared(format!("[REDACTED:{}]", d.name()))),
             oversize_mask: shared(format!("[REDACTED:{}]", crate::names::DETECTOR_OVERSIZE)),
             metrics: Metrics::new(self.meter),
+            clean_literals: StaticVerdicts::new(Image::get()),
         };
         Ok(Redactor::from_rules(rules))
     }
@@ -284,6 +286,7 @@ impl RedactorBuilder {
             builtin_masks: Detector::ALL.map(|d| shared(format!("[REDACTED:{}]", d.name()))),
             oversize_mask: shared(format!("[REDACTED:{}]", crate::names::DETECTOR_OVERSIZE)),
             metrics: Metrics::new(self.meter),
+            clean_literals: StaticVerdicts::new(Image::get()),
         })
     }
 }

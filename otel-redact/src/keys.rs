@@ -28,6 +28,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use opentelemetry::StringValue;
 
 use crate::error::RedactError;
+use crate::image::{Image, StaticVerdicts};
 use crate::label::validate_label;
 
 /// Default sensitive patterns: (label, pattern).
@@ -173,8 +174,27 @@ pub(crate) enum KeyVerdict {
     Scan,
 }
 
+impl KeyVerdict {
+    /// The verdict as a literal-cache code, if it fits.
+    fn encode(self) -> Option<u16> {
+        match self {
+            KeyVerdict::NeverTouch => Some(0),
+            KeyVerdict::Scan => Some(1),
+            KeyVerdict::Sensitive(i) => u16::try_from(i).ok()?.checked_add(2),
+        }
+    }
+
+    fn decode(code: u16) -> KeyVerdict {
+        match code {
+            0 => KeyVerdict::NeverTouch,
+            1 => KeyVerdict::Scan,
+            i => KeyVerdict::Sensitive(usize::from(i - 2)),
+        }
+    }
+}
+
 /// All key rules of one redactor.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct KeyRules {
     /// Identifies this rule set in the per-thread verdict cache.
     id: usize,
@@ -185,6 +205,8 @@ pub(crate) struct KeyRules {
     /// Rule indices by the first byte and length of their first segment, so a key
     /// segment is compared only with the rules that could start there.
     buckets: Vec<Vec<usize>>,
+    /// Verdicts of literal keys (almost every key is one), by address.
+    literals: StaticVerdicts,
 }
 
 /// Segments longer than this never start a rule (the bucket table's width).
@@ -232,13 +254,35 @@ impl KeyRules {
             never: never.into_iter().map(String::into_boxed_str).collect(),
             name_rule,
             buckets,
+            literals: StaticVerdicts::new(Image::get()),
         }
     }
 
-    /// The verdict for `key`, from the per-thread cache when this key was seen
-    /// before (attribute keys repeat on every span, so this is the common case: one
-    /// hash of two words and one comparison).
+    /// The verdict for `key`: for a literal (almost every key is one) from the
+    /// shared literal cache, one load and compare; for other keys from the
+    /// per-thread cache when this key was seen before (one hash of two words and one
+    /// comparison).
+    #[inline]
     pub(crate) fn classify(&self, key: &str) -> KeyVerdict {
+        match self.literals.get(key) {
+            Some(code) => KeyVerdict::decode(code),
+            None => self.classify_not_literal(key),
+        }
+    }
+
+    /// [`KeyRules::classify`] past the literal cache; out of line so that a cache
+    /// hit costs no spills for the larger frame this needs.
+    #[inline(never)]
+    fn classify_not_literal(&self, key: &str) -> KeyVerdict {
+        let verdict = self.classify_by_content(key);
+        if let Some(code) = verdict.encode() {
+            self.literals.put(key, code);
+        }
+        verdict
+    }
+
+    /// [`KeyRules::classify`] for a key not found among the literals.
+    fn classify_by_content(&self, key: &str) -> KeyVerdict {
         if key.len() > MAX_CACHED_KEY {
             return self.classify_uncached(key);
         }

@@ -96,8 +96,11 @@ mod builder;
 mod detectors;
 mod error;
 mod exporter;
+mod image;
 mod keys;
 mod label;
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+mod masks;
 mod metrics;
 pub mod names;
 mod prefilter;

@@ -35,12 +35,22 @@ pub(crate) struct Hints {
     pub auth_word: bool,
     /// A Latin patronymic ending (`vich`, `vna`, `chna`) was seen.
     pub latin_patronymic: bool,
+    /// The digit-cluster scan could find a window (phone, card, SNILS, INN,
+    /// passport, dotted phone): at least [`MIN_ANY_DIGITS`] digits, or for short
+    /// texts, that many in one unglued cluster.
+    pub windows: bool,
+    /// The longest run of consecutive digits, if known (short texts with enough
+    /// digits); `u32::MAX` if not.
+    pub longest_run: u32,
+    /// A context detector (passport or INN after its keyword) could match.
+    pub context: bool,
 }
 
 impl Hints {
     /// True if no built-in detector can match: the text is clean.
     pub(crate) fn is_clean(&self) -> bool {
-        self.total_digits < MIN_ANY_DIGITS
+        !self.windows
+            && !self.context
             && !(self.at
                 || self.cyrillic_upper
                 || self.assign
@@ -52,6 +62,8 @@ impl Hints {
 
 /// Fewest digits in a text any digit-based detector needs (E.164 with 9 digits).
 pub(crate) const MIN_ANY_DIGITS: u32 = 9;
+/// Fewest digits a context-word detector (passport, INN) needs in the whole text.
+pub(crate) const MIN_CONTEXT_DIGITS: u32 = 10;
 
 /// Bytes handled in one step of the fast path.
 const CHUNK: usize = 16;
@@ -124,10 +136,22 @@ const CLASS: [u16; 256] = {
 /// setting up chunks for the few bytes of a typical attribute value).
 const SHORT: usize = 16;
 
-/// Scans `text` once; then confirms the anchors it saw, each with a SIMD search
-/// for its letter.
+/// Scans `text` once and says which detectors could match: short texts by
+/// [`masks`](crate::masks) where SSE2 is there, longer ones by the chunked pass.
 #[inline]
 pub(crate) fn scan(text: &[u8]) -> Hints {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    if text.len() <= crate::masks::MAX_LEN {
+        // SAFETY: the only requirement of `masks::scan` is SSE2, which this build
+        // targets (it is part of every x86_64 target's baseline).
+        return unsafe { crate::masks::scan(text) };
+    }
+    scan_general(text)
+}
+
+/// The chunked pass; then confirms the anchors it saw, each with a SIMD search
+/// for its letter. Its numeric gates are digit counts only.
+pub(crate) fn scan_general(text: &[u8]) -> Hints {
     let mut bits = 0u8;
     let mut digits = 0u32;
     let mut rest = text;
@@ -174,6 +198,9 @@ pub(crate) fn scan(text: &[u8]) -> Hints {
         at: bits & AT != 0,
         assign: bits & ASSIGN != 0,
         cyrillic: bits & CYR != 0,
+        windows: digits >= MIN_ANY_DIGITS,
+        longest_run: u32::MAX,
+        context: digits >= MIN_CONTEXT_DIGITS,
         ..Hints::default()
     };
     if bits & !(AT | ASSIGN) != 0 {
@@ -270,11 +297,12 @@ mod tests {
 
     #[test]
     fn plain_words_give_no_hints() {
-        let h = scan(b"GET /api/orders/{id} took 12 ms");
+        let h = scan_general(b"GET /api/orders/{id} took 12 ms");
         assert_eq!(
             h,
             Hints {
                 total_digits: 2,
+                longest_run: u32::MAX,
                 ..Hints::default()
             }
         );

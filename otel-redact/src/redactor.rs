@@ -74,6 +74,11 @@ impl Redactor {
         RedactorBuilder::new()
     }
 
+    #[cfg(test)]
+    pub(crate) fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
     pub(crate) fn from_rules(rules: Rules) -> Redactor {
         Redactor {
             rules: Arc::new(rules),

@@ -10,6 +10,7 @@ use regex::Regex;
 use crate::action::{Action, Normalise};
 use crate::detectors::secret::SecretPatterns;
 use crate::detectors::Detector;
+use crate::image::StaticVerdicts;
 use crate::keys::KeyRules;
 use crate::metrics::Metrics;
 
@@ -66,6 +67,8 @@ pub(crate) struct Rules {
     pub(crate) builtin_masks: [StringValue; 8],
     pub(crate) oversize_mask: StringValue,
     pub(crate) metrics: Metrics,
+    /// Literals found clean before: span and event names, enum-like values.
+    pub(crate) clean_literals: StaticVerdicts,
 }
 
 pub(crate) fn shared(s: String) -> StringValue {

@@ -17,7 +17,7 @@ use crate::action::{write_replacement, Action};
 use crate::detectors::{card, snils};
 use crate::detectors::{email, inn, name, numeric, passport, phone, Detector};
 use crate::metrics::Tally;
-use crate::prefilter::{self, Hints};
+use crate::prefilter::{self, Hints, MIN_CONTEXT_DIGITS};
 use crate::rules::{RuleId, Rules};
 
 /// A proposed match: bytes `start..end` of the text, found by `rule`.
@@ -31,14 +31,15 @@ pub(crate) struct Candidate {
 /// A numeric detector's test of one window.
 type WindowCheck = fn(&numeric::Window<'_>) -> bool;
 
-/// Fewest digits a context-word detector (passport, INN) needs in the whole text.
-const MIN_CONTEXT_DIGITS: u32 = 10;
+/// The one verdict [`Rules::clean_literals`] holds: nothing to redact.
+const CLEAN: u16 = 0;
+
 
 impl Rules {
     /// Collects the candidates of every enabled rule whose gate the text passes.
     pub(crate) fn candidates(&self, text: &str, hints: &Hints, out: &mut Vec<Candidate>) {
         let mut runs = None;
-        if self.numeric && hints.total_digits >= prefilter::MIN_ANY_DIGITS {
+        if self.numeric && hints.windows {
             let checks: [(Detector, WindowCheck); 5] = [
                 (Detector::Card, card::is_card),
                 (Detector::Phone, phone::is_phone),
@@ -63,7 +64,7 @@ impl Rules {
             runs = Some(seen);
         }
         // Passport numbers end in 6 consecutive digits, INNs are 10 or 12.
-        let longest = runs.map_or(usize::MAX, |r| r.longest);
+        let longest = runs.map_or(hints.longest_run as usize, |r| r.longest);
         let passport_gate = self.passport_context.is_some() && longest >= 6;
         let inn_gate = self.inn_context.is_some() && longest >= 10;
         if hints.total_digits >= MIN_CONTEXT_DIGITS && (passport_gate || inn_gate) {
@@ -124,7 +125,7 @@ impl Rules {
     }
 
     /// [`Rules::matches`] with the prefilter's hints when they are already known.
-    fn matches_with(&self, text: &str, hints: Option<Hints>) -> Vec<Candidate> {
+    pub(crate) fn matches_with(&self, text: &str, hints: Option<Hints>) -> Vec<Candidate> {
         let mut out = Vec::new();
         if text.len() > self.max_scan_len {
             out.push(Candidate {
@@ -145,10 +146,25 @@ impl Rules {
 
     /// Redacts free text; counts what it found into `tally` under `surface`.
     ///
-    /// Inline, and split from [`Rules::redact_found`], so that a clean value (most
-    /// of them) costs one prefilter pass and no call into the detectors.
+    /// A literal already found clean costs one cache lookup; other text one
+    /// prefilter pass, and a call into the detectors only if that finds anything.
     #[inline]
     pub(crate) fn redact_text<'t>(
+        &self,
+        text: &'t str,
+        surface: &'static str,
+        tally: &mut Tally,
+    ) -> Cow<'t, str> {
+        if self.clean_literals.get(text).is_some() {
+            return Cow::Borrowed(text);
+        }
+        self.redact_unknown_text(text, surface, tally)
+    }
+
+    /// [`Rules::redact_text`] for text not known clean: the prefilter pass, and
+    /// the detectors if it finds anything.
+    #[inline(never)]
+    fn redact_unknown_text<'t>(
         &self,
         text: &'t str,
         surface: &'static str,
@@ -158,6 +174,7 @@ impl Rules {
         if text.len() <= self.max_scan_len {
             let h = prefilter::scan(text.as_bytes());
             if h.is_clean() && self.custom.is_empty() {
+                self.clean_literals.put(text, CLEAN);
                 return Cow::Borrowed(text);
             }
             hints = Some(h);
@@ -176,6 +193,7 @@ impl Rules {
     ) -> Cow<'t, str> {
         let found = self.matches_with(text, hints);
         if found.is_empty() {
+            self.clean_literals.put(text, CLEAN);
             return Cow::Borrowed(text);
         }
         for c in &found {

@@ -37,7 +37,18 @@ impl Rules {
         surface: &'static str,
         tally: &mut Tally,
     ) -> ValueRedaction {
-        match self.keys.classify(key) {
+        self.redact_value_as(self.keys.classify(key), value, surface, tally)
+    }
+
+    /// [`Rules::redact_value`] with the key's verdict already known.
+    fn redact_value_as(
+        &self,
+        verdict: KeyVerdict,
+        value: &Value,
+        surface: &'static str,
+        tally: &mut Tally,
+    ) -> ValueRedaction {
+        match verdict {
             KeyVerdict::NeverTouch => ValueRedaction::Unchanged,
             KeyVerdict::Sensitive(i) => {
                 tally.add(RuleId::Key(i), surface);
@@ -97,16 +108,15 @@ impl Rules {
         let mut dropped: Vec<usize> = Vec::new();
         for (i, kv) in attrs.iter_mut().enumerate() {
             // The common case inline: a key to scan and a string value, most often
-            // clean (one classification from the cache and one prefilter pass).
-            if let (KeyVerdict::Scan, Value::String(s)) =
-                (self.keys.classify(kv.key.as_str()), &kv.value)
-            {
+            // clean (a literal key, and a clean literal or one prefilter pass).
+            let verdict = self.keys.classify(kv.key.as_str());
+            if let (KeyVerdict::Scan, Value::String(s)) = (verdict, &kv.value) {
                 if let Cow::Owned(o) = self.redact_text(s.as_str(), surface, tally) {
                     kv.value = Value::from(o);
                 }
                 continue;
             }
-            match self.redact_value(kv.key.as_str(), &kv.value, surface, tally) {
+            match self.redact_value_as(verdict, &kv.value, surface, tally) {
                 ValueRedaction::Unchanged => {}
                 ValueRedaction::Replaced(v) => kv.value = v,
                 ValueRedaction::Dropped => dropped.push(i),

@@ -19,7 +19,7 @@ const CHUNK_OVERLAP: usize = 19;
 /// Longest window any detector needs (card numbers).
 pub(crate) const MAX_WINDOW_DIGITS: usize = 19;
 /// Fewest digits any numeric detector accepts; shorter clusters are not looked at.
-const MIN_DETECTOR_DIGITS: usize = 9;
+pub(crate) const MIN_DETECTOR_DIGITS: usize = 9;
 /// Separators joining two groups: at most this many bytes of ` -()`.
 const MAX_SEP: usize = 3;
 
@@ -88,7 +88,7 @@ fn is_sep(b: u8) -> bool {
 }
 
 /// True if the byte at `i` glues a cluster to what comes before it.
-fn glued_left(text: &[u8], start: usize) -> bool {
+pub(crate) fn glued_left(text: &[u8], start: usize) -> bool {
     let Some(&prev) = start.checked_sub(1).and_then(|i| text.get(i)) else {
         return false;
     };

@@ -1,0 +1,192 @@
+//! Which strings live in the program's read-only image: string literals, and so
+//! attribute keys, most span and event names and enum-like values (`GET`, `https`,
+//! `PAID`).
+//!
+//! Bytes in a read-only mapping of the executable never change and are never freed,
+//! so what was decided about a string there (its key verdict, that it is clean) holds
+//! for every later string at the same address with the same length. The
+//! [`StaticVerdicts`] caches use that to skip the work for literals, keyed by address
+//! alone. Heap strings are never taken for literals: they cannot lie in the image.
+//!
+//! The image is found once per process from `/proc/self/maps`: the mappings of the
+//! running executable (matched by inode) that are readable and not writable. Where
+//! that is unavailable (not Linux, no `/proc`), no string counts as static and every
+//! string takes the general path, which is correct, only slower.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+
+/// Most read-only ranges kept (an executable has two or three: rodata, text).
+const MAX_RANGES: usize = 4;
+
+/// The read-only ranges of the executable, as `[start, end)` addresses.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Image {
+    ranges: [(usize, usize); MAX_RANGES],
+    /// How many of `ranges` are in use.
+    len: usize,
+    /// Lowest start of any range: addresses are stored as offsets from it.
+    base: usize,
+}
+
+impl Image {
+    /// The executable's read-only image, read once per process.
+    pub(crate) fn get() -> Image {
+        static IMAGE: OnceLock<Image> = OnceLock::new();
+        *IMAGE.get_or_init(|| read_image().unwrap_or_default())
+    }
+
+    /// The offset of `s` from the image's base if all of `s` lies in one read-only
+    /// range of the executable and the offset fits in 32 bits.
+    #[inline]
+    pub(crate) fn offset_of(&self, s: &str) -> Option<u32> {
+        let start = s.as_ptr() as usize;
+        let end = start.wrapping_add(s.len());
+        let inside = self
+            .ranges
+            .get(..self.len)
+            .unwrap_or_default()
+            .iter()
+            .any(|&(lo, hi)| start >= lo && end <= hi);
+        if !inside {
+            return None;
+        }
+        u32::try_from(start - self.base).ok()
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn read_image() -> Option<Image> {
+    use std::os::unix::fs::MetadataExt;
+
+    let inode = std::fs::metadata(std::env::current_exe().ok()?)
+        .ok()?
+        .ino();
+    let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
+    let mut image = Image::default();
+    let mut n = 0;
+    for line in maps.lines() {
+        // start-end perms offset dev inode [path]
+        let mut fields = line.split_ascii_whitespace();
+        let (Some(span), Some(perms), Some(_), Some(_), Some(ino)) = (
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+        ) else {
+            continue;
+        };
+        let readable_only = perms.starts_with('r') && perms.as_bytes().get(1) == Some(&b'-');
+        if !readable_only || ino.parse::<u64>().ok() != Some(inode) {
+            continue;
+        }
+        let Some((lo, hi)) = span.split_once('-') else {
+            continue;
+        };
+        let (Ok(lo), Ok(hi)) = (
+            usize::from_str_radix(lo, 16),
+            usize::from_str_radix(hi, 16),
+        ) else {
+            continue;
+        };
+        // Adjacent mappings (rodata then text) merge into one range.
+        if n > 0 && image.ranges[n - 1].1 == lo {
+            image.ranges[n - 1].1 = hi;
+        } else if n < MAX_RANGES {
+            image.ranges[n] = (lo, hi);
+            n += 1;
+        }
+    }
+    image.len = n;
+    image.base = image.ranges[..n].iter().map(|r| r.0).min()?;
+    Some(image)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn read_image() -> Option<Image> {
+    None
+}
+
+/// Slots in one [`StaticVerdicts`] table (direct-mapped; 32 KiB).
+const SLOTS: usize = 4096;
+
+/// A verdict cache for strings in the read-only image, shared by every thread: each
+/// slot holds the string's offset, its length and a 16-bit verdict in one atomic
+/// word, so a lookup is one load and one compare, and a racing insert can only
+/// replace a whole entry, never tear one.
+#[derive(Debug)]
+pub(crate) struct StaticVerdicts {
+    image: Image,
+    slots: Box<[AtomicU64]>,
+}
+
+impl StaticVerdicts {
+    pub(crate) fn new(image: Image) -> StaticVerdicts {
+        StaticVerdicts {
+            image,
+            slots: (0..SLOTS).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+
+    /// The slot and the tag (offset and length) of `s`, if it is a literal short
+    /// enough to cache.
+    #[inline]
+    fn locate(&self, s: &str) -> Option<(usize, u64)> {
+        let offset = self.image.offset_of(s)?;
+        let len = u16::try_from(s.len()).ok()?;
+        let tag = u64::from(offset) << 32 | u64::from(len) << 16;
+        let hash = (tag ^ tag >> 29).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        Some(((hash >> 52) as usize % SLOTS, tag))
+    }
+
+    /// The verdict stored for `s`, if `s` is a literal seen before.
+    #[inline]
+    pub(crate) fn get(&self, s: &str) -> Option<u16> {
+        let (slot, tag) = self.locate(s)?;
+        let entry = self.slots.get(slot)?.load(Ordering::Relaxed);
+        // Verdicts are stored plus one, so an empty slot (0) never matches.
+        (entry & !0xFFFF == tag && entry & 0xFFFF != 0).then(|| (entry & 0xFFFF) as u16 - 1)
+    }
+
+    /// Remembers `verdict` (below `u16::MAX`) for `s` if `s` is a literal.
+    #[inline]
+    pub(crate) fn put(&self, s: &str, verdict: u16) {
+        let Some((slot, tag)) = self.locate(s) else {
+            return;
+        };
+        if let (Some(cell), Some(code)) = (self.slots.get(slot), verdict.checked_add(1)) {
+            cell.store(tag | u64::from(code), Ordering::Relaxed);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn literals_are_in_the_image_and_heap_strings_are_not() {
+        let image = Image::get();
+        assert!(image.offset_of("a literal").is_some());
+        let owned = String::from("a literal");
+        assert!(image.offset_of(&owned).is_none());
+        let leaked: &'static str = Box::leak(owned.into_boxed_str());
+        assert!(image.offset_of(leaked).is_none(), "heap, even if 'static");
+    }
+
+    #[test]
+    fn verdicts_are_found_by_address_and_length_only() {
+        let cache = StaticVerdicts::new(Image::get());
+        let text = "order.status.previous";
+        cache.put(text, 7);
+        if Image::get().offset_of(text).is_some() {
+            assert_eq!(cache.get(text), Some(7));
+            // Same address, other length: another string.
+            assert_eq!(cache.get(&text[..5]), None);
+        }
+        // A heap copy with the same bytes is never looked up.
+        assert_eq!(cache.get(&text.to_owned()), None);
+    }
+}

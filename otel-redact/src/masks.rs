@@ -1,0 +1,394 @@
+//! The prefilter for short texts (attribute values, span and event names): the
+//! whole text classified at once into 64-bit masks, one bit per byte, and every
+//! gate decided on the masks.
+//!
+//! Each 16-byte chunk is a handful of SSE2 compares (`x86_64` only; other targets
+//! use the general prefilter). On the masks the gates can be much tighter than on
+//! counts: the numeric detectors need 9 digits in one *cluster* (digit groups joined
+//! by up to three of ` -()`, not glued to a word or number, see
+//! [`numeric`](crate::detectors::numeric)), not 9 digits anywhere, so a user agent
+//! (`Firefox/133.0 … x86_64`) or a path with an order id (`/orders/ORD-2026-000123`)
+//! is known clean here instead of being walked by the cluster scanner.
+//!
+//! Every gate stays a superset test: a text this calls clean cannot match any
+//! built-in detector.
+
+use std::arch::x86_64::{
+    __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128,
+    _mm_set1_epi8, _mm_set_epi64x, _mm_sub_epi8,
+};
+
+use crate::detectors::numeric::{glued_left, MIN_DETECTOR_DIGITS};
+use crate::detectors::phone::DOTTED_DIGITS;
+use crate::prefilter::{Hints, MIN_ANY_DIGITS, MIN_CONTEXT_DIGITS};
+
+/// Longest text classified here.
+pub(crate) const MAX_LEN: usize = 64;
+/// The text, zero-padded so that every chunk and every look past a position stays
+/// inside (zero is in no class).
+const BUF: usize = MAX_LEN + 16;
+/// Bytes per SSE2 compare.
+const CHUNK: usize = 16;
+/// Consecutive digits the passport context needs (its last group).
+const PASSPORT_RUN: u32 = 6;
+/// Consecutive digits the INN context needs.
+const INN_RUN: u32 = 10;
+
+/// One mask per class of byte, bit `i` for byte `i`.
+#[derive(Default)]
+struct Masks {
+    digit: u64,
+    at: u64,
+    assign: u64,
+    cyrillic_lead: u64,
+    anchor: u64,
+}
+
+#[target_feature(enable = "sse2")]
+fn load(buf: &[u8; BUF], at: usize) -> __m128i {
+    let word = |i: usize| {
+        buf.get(i..i + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map_or(0, i64::from_le_bytes)
+    };
+    _mm_set_epi64x(word(at + 8), word(at))
+}
+
+#[target_feature(enable = "sse2")]
+fn eq(v: __m128i, byte: u8) -> __m128i {
+    _mm_cmpeq_epi8(v, _mm_set1_epi8(byte as i8))
+}
+
+#[target_feature(enable = "sse2")]
+fn bits(v: __m128i) -> u64 {
+    u64::from(_mm_movemask_epi8(v) as u16)
+}
+
+/// The classes the gates need for every text, chunk by chunk.
+#[target_feature(enable = "sse2")]
+fn classify(buf: &[u8; BUF], len: usize) -> Masks {
+    let mut m = Masks::default();
+    for c in 0..MAX_LEN / CHUNK {
+        let at = c * CHUNK;
+        if at >= len {
+            break;
+        }
+        let v = load(buf, at);
+        let from_zero = _mm_sub_epi8(v, _mm_set1_epi8(b'0' as i8));
+        let digit = _mm_cmpeq_epi8(_mm_min_epu8(from_zero, _mm_set1_epi8(9)), from_zero);
+        let assign = _mm_or_si128(eq(v, b'='), eq(v, b':'));
+        let cyrillic = eq(_mm_and_si128(v, _mm_set1_epi8(0xFEu8 as i8)), 0xD0);
+        // Anchors as in the general prefilter: b/B, k/K, J, v, h.
+        let lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
+        let anchor = _mm_or_si128(
+            _mm_or_si128(eq(lower, b'b'), eq(lower, b'k')),
+            _mm_or_si128(eq(v, b'J'), _mm_or_si128(eq(v, b'v'), eq(v, b'h'))),
+        );
+        m.digit |= bits(digit) << at;
+        m.at |= bits(eq(v, b'@')) << at;
+        m.assign |= bits(assign) << at;
+        m.cyrillic_lead |= bits(cyrillic) << at;
+        m.anchor |= bits(anchor) << at;
+    }
+    m
+}
+
+/// The classes only texts with enough digits need, for the numeric gates.
+#[derive(Default)]
+struct NumericMasks {
+    /// Cluster joiners: ` -()`.
+    join: u64,
+    dot: u64,
+    /// `7` and `8`, the trunk digits of dotted phones.
+    trunk: u64,
+    /// `p`/`P` and `i`/`I`, where the context words `passport` and `inn` start.
+    word_start: u64,
+}
+
+#[target_feature(enable = "sse2")]
+fn numeric_masks(buf: &[u8; BUF], len: usize) -> NumericMasks {
+    let mut m = NumericMasks::default();
+    for c in 0..MAX_LEN / CHUNK {
+        let at = c * CHUNK;
+        if at >= len {
+            break;
+        }
+        let v = load(buf, at);
+        let join = _mm_or_si128(
+            _mm_or_si128(eq(v, b' '), eq(v, b'-')),
+            _mm_or_si128(eq(v, b'('), eq(v, b')')),
+        );
+        let lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
+        m.join |= bits(join) << at;
+        m.dot |= bits(eq(v, b'.')) << at;
+        m.trunk |= bits(_mm_or_si128(eq(v, b'7'), eq(v, b'8'))) << at;
+        m.word_start |= bits(_mm_or_si128(eq(lower, b'p'), eq(lower, b'i'))) << at;
+    }
+    m
+}
+
+/// The prefilter's [`Hints`] for a text of at most [`MAX_LEN`] bytes.
+#[target_feature(enable = "sse2")]
+pub(crate) fn scan(text: &[u8]) -> Hints {
+    let mut buf = [0u8; BUF];
+    let len = text.len().min(MAX_LEN);
+    buf[..len].copy_from_slice(&text[..len]);
+    let m = classify(&buf, len);
+    let mut h = Hints {
+        total_digits: m.digit.count_ones(),
+        at: m.at != 0,
+        assign: m.assign != 0,
+        cyrillic: m.cyrillic_lead != 0,
+        longest_run: 0,
+        ..Hints::default()
+    };
+    if h.cyrillic {
+        h.cyrillic_upper = positions(m.cyrillic_lead).any(|i| {
+            buf[i] == 0xD0 && {
+                let next = buf[i + 1];
+                next == 0x81 || next.wrapping_sub(0x90) < 0x20
+            }
+        });
+    }
+    for i in positions(m.anchor) {
+        confirm_anchor(&buf, i, &mut h);
+    }
+    if h.total_digits >= MIN_ANY_DIGITS {
+        numeric_gates(text, &buf, len, m.digit, &mut h);
+    }
+    h
+}
+
+/// Positions of the set bits of `mask`, lowest first.
+fn positions(mut mask: u64) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        let i = mask.trailing_zeros() as usize;
+        mask &= mask.wrapping_sub(1);
+        (i < 64).then_some(i)
+    })
+}
+
+/// The word behind the anchor letter at `i`, as the general prefilter confirms it.
+fn confirm_anchor(buf: &[u8; BUF], i: usize, h: &mut Hints) {
+    let at = |from: usize, word: &[u8]| {
+        buf.get(from..from + word.len())
+            .is_some_and(|s| s.eq_ignore_ascii_case(word))
+    };
+    let exact = |from: usize, word: &[u8]| buf.get(from..from + word.len()) == Some(word);
+    match buf[i] {
+        b'b' | b'B' => h.auth_word |= at(i, b"bearer") || at(i, b"basic"),
+        b'k' | b'K' => h.auth_word |= i >= 2 && at(i - 2, b"token"),
+        b'J' => h.jwt |= i >= 2 && exact(i - 2, b"eyJ"),
+        b'v' => h.latin_patronymic |= exact(i, b"vich") || exact(i, b"vna"),
+        b'h' => h.latin_patronymic |= i >= 1 && exact(i - 1, b"chna"),
+        _ => {}
+    }
+}
+
+/// Decides the numeric gates of a text with at least [`MIN_ANY_DIGITS`] digits:
+/// whether a cluster scan could find a window, the longest digit run, and whether
+/// a context detector could match.
+#[target_feature(enable = "sse2")]
+fn numeric_gates(text: &[u8], buf: &[u8; BUF], len: usize, digit: u64, h: &mut Hints) {
+    let m = numeric_masks(buf, len);
+    h.windows = clusters_could_hold_a_window(text, digit, m.join);
+    // A dotted phone's trunk: a lone 7 or 8 followed by a dot.
+    let lone = digit & !(digit << 1) & !(digit >> 1);
+    if m.trunk & lone & (m.dot >> 1) != 0 && h.total_digits >= DOTTED_DIGITS {
+        h.windows = true;
+    }
+    let mut run = digit;
+    let mut longest = 0;
+    while run != 0 {
+        run &= run << 1;
+        longest += 1;
+    }
+    h.longest_run = longest;
+    // The context words, as `prefilter::passport_word` and `inn_word` find them,
+    // looked for only where one of them could start.
+    let word = |word: &[u8], start: fn(&[u8], usize) -> bool| {
+        h.cyrillic
+            || positions(m.word_start).any(|i| {
+                buf.get(i..i + word.len())
+                    .is_some_and(|s| s.eq_ignore_ascii_case(word))
+                    && start(text, i)
+            })
+    };
+    let anywhere = |_: &[u8], _: usize| true;
+    let word_start = |text: &[u8], i: usize| i == 0 || !text[i - 1].is_ascii_alphabetic();
+    h.context = (h.total_digits >= MIN_CONTEXT_DIGITS
+        && longest >= PASSPORT_RUN
+        && word(b"passport", anywhere))
+        || (longest >= INN_RUN && word(b"inn", word_start));
+}
+
+/// True if some cluster of `digit` groups joined by `join` separators could hold
+/// [`MIN_DETECTOR_DIGITS`] digits once glued groups are left out, as the cluster
+/// scanner leaves them out.
+fn clusters_could_hold_a_window(text: &[u8], digit: u64, join: u64) -> bool {
+    // Separators within three bytes of a digit on both sides, through separators
+    // only: exactly the runs of one to three that join two groups.
+    let spread = |step: fn(u64) -> u64| {
+        let a = step(digit) & join;
+        let b = step(a) & join;
+        a | b | (step(b) & join)
+    };
+    let joiners = spread(|m| m << 1) & spread(|m| m >> 1);
+    let mut clusters = digit | joiners;
+    while clusters != 0 {
+        let start = clusters.trailing_zeros();
+        let len = (!(clusters >> start)).trailing_zeros();
+        let run = if len >= 64 {
+            u64::MAX
+        } else {
+            ((1u64 << len) - 1) << start
+        };
+        clusters &= !run;
+        let mut groups = digit & run;
+        let mut remaining = groups.count_ones();
+        // Walk the groups the scanner would skip as glued to what precedes them.
+        while remaining >= MIN_DETECTOR_DIGITS as u32 {
+            let g = groups.trailing_zeros() as usize;
+            let lead = g
+                .checked_sub(1)
+                .filter(|&p| matches!(text.get(p), Some(b'+' | b'(')));
+            if !glued_left(text, lead.unwrap_or(g)) {
+                return true;
+            }
+            let group_len = (!(groups >> g)).trailing_zeros();
+            let group = if group_len >= 64 {
+                u64::MAX
+            } else {
+                ((1u64 << group_len) - 1) << g
+            };
+            groups &= !group;
+            remaining -= group_len;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    // `prefilter::scan` sends every text here up to 64 bytes long.
+    use super::*;
+    use crate::prefilter;
+
+    #[test]
+    fn clean_values_with_digits_are_clean() {
+        for text in [
+            "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0",
+            "/api/v1/orders/ORD-2026-000123",
+            "2026-11-22 price 12500.50 v1.2.3",
+            "4bf92f3577b34da6a3ce929d0e0e4736",
+            "550e8400-e29b-41d4-a716-446655440000",
+            "192.168.100.200 10.0.12.7",
+        ] {
+            let h = prefilter::scan(text.as_bytes());
+            assert!(h.is_clean(), "{text}: {h:?}");
+        }
+    }
+
+    #[test]
+    fn every_numeric_shape_opens_its_gate() {
+        for text in [
+            "+7 (916) 123-45-67",
+            "8 916 123 45 67",
+            "tel:89161234567",
+            "4276 1600 1234 5674",
+            "112-233-445 95",
+            "passport 45 08 123456",
+            "inn 7707083893",
+            "+7.916.123.45.67",
+            "8.916.123.45.67",
+            "ORD-1 4276160012345674",
+        ] {
+            let h = prefilter::scan(text.as_bytes());
+            assert!(!h.is_clean(), "{text}: {h:?}");
+        }
+    }
+
+    #[test]
+    fn agrees_with_the_general_prefilter_on_words() {
+        for text in [
+            "Authorization: Bearer abc",
+            "x eyJhbGciOiJIUzI1NiJ9",
+            "api token abc",
+            "Basic dXNlcjpwYXNz",
+            "Ivanov Ivan Ivanovich",
+            "Anna Sergeevna",
+            "Vera Ilyinichna",
+            "Иван",
+            "иван",
+            "a@b.ru",
+            "k=v",
+        ] {
+            let short = prefilter::scan(text.as_bytes());
+            let general = prefilter::scan_general(text.as_bytes());
+            assert_eq!(
+                (
+                    short.at,
+                    short.assign,
+                    short.cyrillic,
+                    short.cyrillic_upper,
+                    short.jwt,
+                    short.auth_word,
+                    short.latin_patronymic,
+                    short.total_digits
+                ),
+                (
+                    general.at,
+                    general.assign,
+                    general.cyrillic,
+                    general.cyrillic_upper,
+                    general.jwt,
+                    general.auth_word,
+                    general.latin_patronymic,
+                    general.total_digits
+                ),
+                "{text}"
+            );
+        }
+    }
+
+    /// Text made of the pieces the numeric and word gates look at.
+    fn gate_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let piece = prop_oneof![
+            "[a-zA-Z0-9 ()+.:/_=-]{0,6}",
+            "[0-9]{1,7}",
+            "[ ()+.-]{1,3}",
+            "\\+?[78]?[ (]{0,2}[0-9]{3}[) .-]{0,2}[0-9]{3}[ .-]?[0-9]{2}[ .-]?[0-9]{2}",
+            "[0-9]{4}[ -][0-9]{4}[ -][0-9]{4}[ -][0-9]{4}",
+            "(passport|Passport|inn|INN|ИНН|паспорт|token|Bearer|eyJ|vich|Иван) ?",
+        ];
+        proptest::collection::vec(piece, 0..8).prop_map(|pieces| {
+            let mut text = String::new();
+            for p in pieces {
+                if text.len() + p.len() <= MAX_LEN {
+                    text.push_str(&p);
+                }
+            }
+            text
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+
+        /// What the masks call clean, the detectors (run with the general
+        /// prefilter's looser gates) find nothing in.
+        #[test]
+        fn a_text_called_clean_has_no_match(text in gate_text()) {
+            static REDACTOR: std::sync::LazyLock<crate::Redactor> =
+                std::sync::LazyLock::new(crate::Redactor::default);
+            let rules = REDACTOR.rules();
+            let short = prefilter::scan(text.as_bytes());
+            if short.is_clean() {
+                let general = prefilter::scan_general(text.as_bytes());
+                let found = rules.matches_with(&text, Some(general));
+                proptest::prop_assert!(found.is_empty(), "{text:?}: {found:?}");
+            }
+        }
+    }
+}
