@@ -48,22 +48,65 @@ const REQUEST: Request = Request {
     order_id: "ORD-2026-000123",
 };
 
+/// User agents the simulated clients send.
+const USER_AGENTS: [&str; 4] = [
+    "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0 Safari/537.36",
+    "jewelry-mobile/4.2.1 (Android 14; SM-S918B)",
+    "okhttp/4.12.0",
+];
+/// Clients (address and user agent) the simulated requests come from.
+const CLIENTS: u64 = 64;
+
+thread_local! {
+    static NEXT_ORDER: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Appends `n` as exactly six decimal digits (wrapping at a million).
+fn push_six_digits(out: &mut String, n: u64) {
+    let mut digits = [b'0'; 6];
+    let mut rest = n % 1_000_000;
+    for d in digits.iter_mut().rev() {
+        *d = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    out.extend(digits.iter().map(|&d| char::from(d)));
+}
+
 /// A typical clean server span: 10 attributes, 2 events, shaped as the HTTP server
 /// layer makes it. Span name, path, route, host, client address, user agent and
 /// order id come from the request, so they are owned strings built per span; method,
-/// scheme, status, event names and event values are literals.
+/// scheme, status, event names and event values are literals. Each span is for
+/// another order (its path and order id never repeat), from one of 64 clients.
 pub fn typical_span(provider: &SdkTracerProvider) {
     let r = &REQUEST;
+    let n = NEXT_ORDER.with(|c| {
+        let n = c.get();
+        c.set(n + 1);
+        n
+    });
+    let mut order_id = String::with_capacity(16);
+    order_id.push_str("ORD-2026-");
+    push_six_digits(&mut order_id, n);
+    let mut path = String::with_capacity(32);
+    path.push_str("/api/v1/orders/");
+    path.push_str(&order_id);
+    let client = n.wrapping_mul(0x9E37_79B9) % CLIENTS;
+    let mut address = String::with_capacity(16);
+    address.push_str("10.0.");
+    address.push_str(["0", "1", "2", "3", "4", "5", "6", "7"][(client / 8) as usize % 8]);
+    address.push('.');
+    address.push_str(["7", "19", "23", "42", "101", "150", "201", "254"][(client % 8) as usize]);
     span_with(
         provider,
         format!("{} {}", r.method, r.route).into(),
         [
-            r.path.to_owned().into(),
+            path.into(),
             r.route.to_owned().into(),
             r.host.to_owned().into(),
-            r.client.to_owned().into(),
-            r.user_agent.to_owned().into(),
-            r.order_id.to_owned().into(),
+            address.into(),
+            USER_AGENTS[(client % 4) as usize].to_owned().into(),
+            order_id.into(),
         ],
     );
 }

@@ -38,7 +38,6 @@ impl Image {
 
     /// The offset of `s` from the image's base if all of `s` lies in one read-only
     /// range of the executable and the offset fits in 32 bits.
-    #[inline]
     pub(crate) fn offset_of(&self, s: &str) -> Option<u32> {
         let start = s.as_ptr() as usize;
         let end = start.wrapping_add(s.len());
@@ -59,9 +58,7 @@ impl Image {
 fn read_image() -> Option<Image> {
     use std::os::unix::fs::MetadataExt;
 
-    let inode = std::fs::metadata(std::env::current_exe().ok()?)
-        .ok()?
-        .ino();
+    let inode = std::fs::metadata(std::env::current_exe().ok()?).ok()?.ino();
     let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
     let mut image = Image::default();
     let mut n = 0;
@@ -84,10 +81,8 @@ fn read_image() -> Option<Image> {
         let Some((lo, hi)) = span.split_once('-') else {
             continue;
         };
-        let (Ok(lo), Ok(hi)) = (
-            usize::from_str_radix(lo, 16),
-            usize::from_str_radix(hi, 16),
-        ) else {
+        let (Ok(lo), Ok(hi)) = (usize::from_str_radix(lo, 16), usize::from_str_radix(hi, 16))
+        else {
             continue;
         };
         // Adjacent mappings (rodata then text) merge into one range.
@@ -109,7 +104,8 @@ fn read_image() -> Option<Image> {
 }
 
 /// Slots in one [`StaticVerdicts`] table (direct-mapped; 32 KiB).
-const SLOTS: usize = 4096;
+const SLOTS: usize = 1 << SLOT_BITS;
+const SLOT_BITS: u32 = 12;
 
 /// A verdict cache for strings in the read-only image, shared by every thread: each
 /// slot holds the string's offset, its length and a 16-bit verdict in one atomic
@@ -118,46 +114,56 @@ const SLOTS: usize = 4096;
 #[derive(Debug)]
 pub(crate) struct StaticVerdicts {
     image: Image,
-    slots: Box<[AtomicU64]>,
+    slots: Box<[AtomicU64; SLOTS]>,
 }
 
 impl StaticVerdicts {
     pub(crate) fn new(image: Image) -> StaticVerdicts {
         StaticVerdicts {
             image,
-            slots: (0..SLOTS).map(|_| AtomicU64::new(0)).collect(),
+            slots: Box::new([const { AtomicU64::new(0) }; SLOTS]),
         }
     }
 
-    /// The slot and the tag (offset and length) of `s`, if it is a literal short
-    /// enough to cache.
+    /// The slot and the tag (offset from the image's base and length) of `s`, if
+    /// both fit the tag. Says nothing about whether `s` is a literal: two strings
+    /// with the same tag are at the same address with the same length.
     #[inline]
     fn locate(&self, s: &str) -> Option<(usize, u64)> {
-        let offset = self.image.offset_of(s)?;
+        let offset = u32::try_from((s.as_ptr() as usize).wrapping_sub(self.image.base)).ok()?;
         let len = u16::try_from(s.len()).ok()?;
         let tag = u64::from(offset) << 32 | u64::from(len) << 16;
-        let hash = (tag ^ tag >> 29).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        Some(((hash >> 52) as usize % SLOTS, tag))
+        // Fibonacci hashing: the top bits of the product mix offset and length.
+        let hash = tag.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        Some(((hash >> (64 - SLOT_BITS)) as usize, tag))
     }
 
     /// The verdict stored for `s`, if `s` is a literal seen before.
+    ///
+    /// No image check here: only literals are ever stored, and a string with a
+    /// stored tag is at that literal's address, so it is that literal.
     #[inline]
     pub(crate) fn get(&self, s: &str) -> Option<u16> {
         let (slot, tag) = self.locate(s)?;
-        let entry = self.slots.get(slot)?.load(Ordering::Relaxed);
+        let entry = self.slots[slot % SLOTS].load(Ordering::Relaxed);
         // Verdicts are stored plus one, so an empty slot (0) never matches.
         (entry & !0xFFFF == tag && entry & 0xFFFF != 0).then(|| (entry & 0xFFFF) as u16 - 1)
     }
 
-    /// Remembers `verdict` (below `u16::MAX`) for `s` if `s` is a literal.
+    /// Remembers `verdict` (below `u16::MAX`) for `s` if `s` is a literal; returns
+    /// whether it was one.
     #[inline]
-    pub(crate) fn put(&self, s: &str, verdict: u16) {
-        let Some((slot, tag)) = self.locate(s) else {
-            return;
-        };
-        if let (Some(cell), Some(code)) = (self.slots.get(slot), verdict.checked_add(1)) {
-            cell.store(tag | u64::from(code), Ordering::Relaxed);
+    pub(crate) fn put(&self, s: &str, verdict: u16) -> bool {
+        if self.image.offset_of(s).is_none() {
+            return false;
         }
+        let Some((slot, tag)) = self.locate(s) else {
+            return true;
+        };
+        if let Some(code) = verdict.checked_add(1) {
+            self.slots[slot % SLOTS].store(tag | u64::from(code), Ordering::Relaxed);
+        }
+        true
     }
 }
 
@@ -187,6 +193,7 @@ mod tests {
             assert_eq!(cache.get(&text[..5]), None);
         }
         // A heap copy with the same bytes is never looked up.
-        assert_eq!(cache.get(&text.to_owned()), None);
+        let copy = String::from(text);
+        assert_eq!(cache.get(copy.as_str()), None);
     }
 }

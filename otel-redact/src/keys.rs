@@ -258,6 +258,11 @@ impl KeyRules {
         }
     }
 
+    /// Identifies this rule set (never 0) in per-thread caches.
+    pub(crate) fn id(&self) -> usize {
+        self.id
+    }
+
     /// The verdict for `key`: for a literal (almost every key is one) from the
     /// shared literal cache, one load and compare; for other keys from the
     /// per-thread cache when this key was seen before (one hash of two words and one

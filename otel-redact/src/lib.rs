@@ -105,6 +105,7 @@ mod metrics;
 pub mod names;
 mod prefilter;
 mod processor;
+mod recent;
 mod redactor;
 mod rules;
 mod scan;

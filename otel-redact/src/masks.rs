@@ -24,9 +24,6 @@ use crate::prefilter::{Hints, MIN_ANY_DIGITS, MIN_CONTEXT_DIGITS};
 
 /// Longest text classified here.
 pub(crate) const MAX_LEN: usize = 64;
-/// The text, zero-padded so that every chunk and every look past a position stays
-/// inside (zero is in no class).
-const BUF: usize = MAX_LEN + 16;
 /// Bytes per SSE2 compare.
 const CHUNK: usize = 16;
 /// Consecutive digits the passport context needs (its last group).
@@ -44,14 +41,34 @@ struct Masks {
     anchor: u64,
 }
 
+/// Bytes `i..i + 8` of `text` as a little-endian word, zero past the end (zero is
+/// in no class), without copying the text anywhere.
+fn word_at(text: &[u8], i: usize) -> i64 {
+    if let Some(Ok(w)) = text.get(i..i + 8).map(<[u8; 8]>::try_from) {
+        return i64::from_le_bytes(w);
+    }
+    let len = text.len();
+    if i >= len {
+        return 0;
+    }
+    if let Some(Ok(w)) = len
+        .checked_sub(8)
+        .and_then(|s| text.get(s..))
+        .map(<[u8; 8]>::try_from)
+    {
+        // The last eight bytes, shifted so that byte `i` comes first.
+        return (u64::from_le_bytes(w) >> (8 * (i + 8 - len))) as i64;
+    }
+    text.get(i..)
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+        .fold(0, |w, (k, &b)| w | i64::from(b) << (8 * k))
+}
+
 #[target_feature(enable = "sse2")]
-fn load(buf: &[u8; BUF], at: usize) -> __m128i {
-    let word = |i: usize| {
-        buf.get(i..i + 8)
-            .and_then(|w| <[u8; 8]>::try_from(w).ok())
-            .map_or(0, i64::from_le_bytes)
-    };
-    _mm_set_epi64x(word(at + 8), word(at))
+fn load(text: &[u8], at: usize) -> __m128i {
+    _mm_set_epi64x(word_at(text, at + 8), word_at(text, at))
 }
 
 #[target_feature(enable = "sse2")]
@@ -66,14 +83,15 @@ fn bits(v: __m128i) -> u64 {
 
 /// The classes the gates need for every text, chunk by chunk.
 #[target_feature(enable = "sse2")]
-fn classify(buf: &[u8; BUF], len: usize) -> Masks {
+fn classify(text: &[u8]) -> Masks {
+    let len = text.len();
     let mut m = Masks::default();
     for c in 0..MAX_LEN / CHUNK {
         let at = c * CHUNK;
         if at >= len {
             break;
         }
-        let v = load(buf, at);
+        let v = load(text, at);
         let from_zero = _mm_sub_epi8(v, _mm_set1_epi8(b'0' as i8));
         let digit = _mm_cmpeq_epi8(_mm_min_epu8(from_zero, _mm_set1_epi8(9)), from_zero);
         let assign = _mm_or_si128(eq(v, b'='), eq(v, b':'));
@@ -106,14 +124,15 @@ struct NumericMasks {
 }
 
 #[target_feature(enable = "sse2")]
-fn numeric_masks(buf: &[u8; BUF], len: usize) -> NumericMasks {
+fn numeric_masks(text: &[u8]) -> NumericMasks {
+    let len = text.len();
     let mut m = NumericMasks::default();
     for c in 0..MAX_LEN / CHUNK {
         let at = c * CHUNK;
         if at >= len {
             break;
         }
-        let v = load(buf, at);
+        let v = load(text, at);
         let join = _mm_or_si128(
             _mm_or_si128(eq(v, b' '), eq(v, b'-')),
             _mm_or_si128(eq(v, b'('), eq(v, b')')),
@@ -130,10 +149,8 @@ fn numeric_masks(buf: &[u8; BUF], len: usize) -> NumericMasks {
 /// The prefilter's [`Hints`] for a text of at most [`MAX_LEN`] bytes.
 #[target_feature(enable = "sse2")]
 pub(crate) fn scan(text: &[u8]) -> Hints {
-    let mut buf = [0u8; BUF];
-    let len = text.len().min(MAX_LEN);
-    buf[..len].copy_from_slice(&text[..len]);
-    let m = classify(&buf, len);
+    let text = text.get(..MAX_LEN).unwrap_or(text);
+    let m = classify(text);
     let mut h = Hints {
         total_digits: m.digit.count_ones(),
         at: m.at != 0,
@@ -144,17 +161,17 @@ pub(crate) fn scan(text: &[u8]) -> Hints {
     };
     if h.cyrillic {
         h.cyrillic_upper = positions(m.cyrillic_lead).any(|i| {
-            buf[i] == 0xD0 && {
-                let next = buf[i + 1];
-                next == 0x81 || next.wrapping_sub(0x90) < 0x20
-            }
+            text[i] == 0xD0
+                && text
+                    .get(i + 1)
+                    .is_some_and(|&next| next == 0x81 || next.wrapping_sub(0x90) < 0x20)
         });
     }
     for i in positions(m.anchor) {
-        confirm_anchor(&buf, i, &mut h);
+        confirm_anchor(text, i, &mut h);
     }
     if h.total_digits >= MIN_ANY_DIGITS {
-        numeric_gates(text, &buf, len, m.digit, &mut h);
+        numeric_gates(text, m.digit, &mut h);
     }
     h
 }
@@ -169,13 +186,13 @@ fn positions(mut mask: u64) -> impl Iterator<Item = usize> {
 }
 
 /// The word behind the anchor letter at `i`, as the general prefilter confirms it.
-fn confirm_anchor(buf: &[u8; BUF], i: usize, h: &mut Hints) {
+fn confirm_anchor(text: &[u8], i: usize, h: &mut Hints) {
     let at = |from: usize, word: &[u8]| {
-        buf.get(from..from + word.len())
+        text.get(from..from + word.len())
             .is_some_and(|s| s.eq_ignore_ascii_case(word))
     };
-    let exact = |from: usize, word: &[u8]| buf.get(from..from + word.len()) == Some(word);
-    match buf[i] {
+    let exact = |from: usize, word: &[u8]| text.get(from..from + word.len()) == Some(word);
+    match text[i] {
         b'b' | b'B' => h.auth_word |= at(i, b"bearer") || at(i, b"basic"),
         b'k' | b'K' => h.auth_word |= i >= 2 && at(i - 2, b"token"),
         b'J' => h.jwt |= i >= 2 && exact(i - 2, b"eyJ"),
@@ -189,8 +206,8 @@ fn confirm_anchor(buf: &[u8; BUF], i: usize, h: &mut Hints) {
 /// whether a cluster scan could find a window, the longest digit run, and whether
 /// a context detector could match.
 #[target_feature(enable = "sse2")]
-fn numeric_gates(text: &[u8], buf: &[u8; BUF], len: usize, digit: u64, h: &mut Hints) {
-    let m = numeric_masks(buf, len);
+fn numeric_gates(text: &[u8], digit: u64, h: &mut Hints) {
+    let m = numeric_masks(text);
     h.windows = clusters_could_hold_a_window(text, digit, m.join);
     // A dotted phone's trunk: a lone 7 or 8 followed by a dot.
     let lone = digit & !(digit << 1) & !(digit >> 1);
@@ -209,7 +226,7 @@ fn numeric_gates(text: &[u8], buf: &[u8; BUF], len: usize, digit: u64, h: &mut H
     let word = |word: &[u8], start: fn(&[u8], usize) -> bool| {
         h.cyrillic
             || positions(m.word_start).any(|i| {
-                buf.get(i..i + word.len())
+                text.get(i..i + word.len())
                     .is_some_and(|s| s.eq_ignore_ascii_case(word))
                     && start(text, i)
             })
@@ -244,6 +261,9 @@ fn clusters_could_hold_a_window(text: &[u8], digit: u64, join: u64) -> bool {
             ((1u64 << len) - 1) << start
         };
         clusters &= !run;
+        if len < MIN_DETECTOR_DIGITS as u32 {
+            continue;
+        }
         let mut groups = digit & run;
         let mut remaining = groups.count_ones();
         // Walk the groups the scanner would skip as glued to what precedes them.
@@ -273,6 +293,25 @@ mod tests {
     // `prefilter::scan` sends every text here up to 64 bytes long.
     use super::*;
     use crate::prefilter;
+
+    #[test]
+    fn words_read_past_the_end_as_zeros() {
+        let bytes: Vec<u8> = (1..=20).collect();
+        for len in 0..=bytes.len() {
+            let text = &bytes[..len];
+            for i in 0..len + 10 {
+                let mut padded = [0u8; 8];
+                for (k, slot) in padded.iter_mut().enumerate() {
+                    *slot = text.get(i + k).copied().unwrap_or(0);
+                }
+                assert_eq!(
+                    word_at(text, i),
+                    i64::from_le_bytes(padded),
+                    "len {len}, at {i}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn clean_values_with_digits_are_clean() {

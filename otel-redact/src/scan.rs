@@ -18,6 +18,7 @@ use crate::detectors::{card, snils};
 use crate::detectors::{email, inn, name, numeric, passport, phone, Detector};
 use crate::metrics::Tally;
 use crate::prefilter::{self, Hints, MIN_CONTEXT_DIGITS};
+use crate::recent;
 use crate::rules::{RuleId, Rules};
 
 /// A proposed match: bytes `start..end` of the text, found by `rule`.
@@ -33,7 +34,6 @@ type WindowCheck = fn(&numeric::Window<'_>) -> bool;
 
 /// The one verdict [`Rules::clean_literals`] holds: nothing to redact.
 const CLEAN: u16 = 0;
-
 
 impl Rules {
     /// Collects the candidates of every enabled rule whose gate the text passes.
@@ -146,8 +146,9 @@ impl Rules {
 
     /// Redacts free text; counts what it found into `tally` under `surface`.
     ///
-    /// A literal already found clean costs one cache lookup; other text one
-    /// prefilter pass, and a call into the detectors only if that finds anything.
+    /// A literal already found clean costs one cache lookup, a short text found
+    /// clean recently on this thread a hash and a compare; other text one prefilter
+    /// pass, and a call into the detectors only if that finds anything.
     #[inline]
     pub(crate) fn redact_text<'t>(
         &self,
@@ -170,16 +171,27 @@ impl Rules {
         surface: &'static str,
         tally: &mut Tally,
     ) -> Cow<'t, str> {
+        if recent::is_clean(self.keys.id(), text) {
+            return Cow::Borrowed(text);
+        }
         let mut hints = None;
         if text.len() <= self.max_scan_len {
             let h = prefilter::scan(text.as_bytes());
             if h.is_clean() && self.custom.is_empty() {
-                self.clean_literals.put(text, CLEAN);
+                self.remember_clean(text);
                 return Cow::Borrowed(text);
             }
             hints = Some(h);
         }
         self.redact_found(text, hints, surface, tally)
+    }
+
+    /// Remembers a text found clean: by address if it is a literal, else by content
+    /// on this thread if it is short.
+    fn remember_clean(&self, text: &str) {
+        if !self.clean_literals.put(text, CLEAN) {
+            recent::remember_clean(self.keys.id(), text);
+        }
     }
 
     /// [`Rules::redact_text`] past the fast path.
@@ -193,7 +205,7 @@ impl Rules {
     ) -> Cow<'t, str> {
         let found = self.matches_with(text, hints);
         if found.is_empty() {
-            self.clean_literals.put(text, CLEAN);
+            self.remember_clean(text);
             return Cow::Borrowed(text);
         }
         for c in &found {
