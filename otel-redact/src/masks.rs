@@ -119,8 +119,10 @@ struct NumericMasks {
     dot: u64,
     /// `7` and `8`, the trunk digits of dotted phones.
     trunk: u64,
-    /// `p`/`P` and `i`/`I`, where the context words `passport` and `inn` start.
-    word_start: u64,
+    /// `p`/`P`, where the context word `passport` starts.
+    passport_start: u64,
+    /// `i`/`I`, where the context word `inn` starts.
+    inn_start: u64,
 }
 
 #[target_feature(enable = "sse2")]
@@ -141,7 +143,8 @@ fn numeric_masks(text: &[u8]) -> NumericMasks {
         m.join |= bits(join) << at;
         m.dot |= bits(eq(v, b'.')) << at;
         m.trunk |= bits(_mm_or_si128(eq(v, b'7'), eq(v, b'8'))) << at;
-        m.word_start |= bits(_mm_or_si128(eq(lower, b'p'), eq(lower, b'i'))) << at;
+        m.passport_start |= bits(eq(lower, b'p')) << at;
+        m.inn_start |= bits(eq(lower, b'i')) << at;
     }
     m
 }
@@ -223,9 +226,9 @@ fn numeric_gates(text: &[u8], digit: u64, h: &mut Hints) {
     h.longest_run = longest;
     // The context words, as `prefilter::passport_word` and `inn_word` find them,
     // looked for only where one of them could start.
-    let word = |word: &[u8], start: fn(&[u8], usize) -> bool| {
+    let word = |word: &[u8], starts: u64, start: fn(&[u8], usize) -> bool| {
         h.cyrillic
-            || positions(m.word_start).any(|i| {
+            || positions(starts).any(|i| {
                 text.get(i..i + word.len())
                     .is_some_and(|s| s.eq_ignore_ascii_case(word))
                     && start(text, i)
@@ -235,8 +238,8 @@ fn numeric_gates(text: &[u8], digit: u64, h: &mut Hints) {
     let word_start = |text: &[u8], i: usize| i == 0 || !text[i - 1].is_ascii_alphabetic();
     h.context = (h.total_digits >= MIN_CONTEXT_DIGITS
         && longest >= PASSPORT_RUN
-        && word(b"passport", anywhere))
-        || (longest >= INN_RUN && word(b"inn", word_start));
+        && word(b"passport", m.passport_start, anywhere))
+        || (longest >= INN_RUN && word(b"inn", m.inn_start, word_start));
 }
 
 /// True if some cluster of `digit` groups joined by `join` separators could hold

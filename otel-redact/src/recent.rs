@@ -3,8 +3,11 @@
 //! Most strings on a span are not literals but still repeat from span to span: the
 //! span name built from the route, the route itself, the host, a client's address
 //! and user agent. Looking one up here costs a hash and a compare of a few words;
-//! scanning it again costs the prefilter's full pass. Texts that never repeat (a
-//! path with an order id) just miss, and their slot is reused.
+//! scanning it again costs the prefilter's full pass.
+//!
+//! A text is kept only the second time it is found clean (the first time only its
+//! hash is noted), so values that never repeat, such as a path with an order id,
+//! neither pay for a copy nor push out the ones that do.
 //!
 //! Only texts found clean are kept, only in this process's memory, never exported,
 //! and a text is only ever taken from here if its bytes are equal to the bytes
@@ -14,7 +17,7 @@ use std::cell::RefCell;
 
 /// Longest text kept.
 pub(crate) const MAX_LEN: usize = 128;
-/// Slots per thread (direct-mapped; about 70 KiB).
+/// Slots per thread (direct-mapped; about 70 KiB with the hashes noted).
 const SLOTS: usize = 512;
 
 #[derive(Clone, Copy)]
@@ -31,26 +34,53 @@ const EMPTY: Slot = Slot {
     bytes: [0; MAX_LEN],
 };
 
-thread_local! {
-    static RECENT: RefCell<Option<Box<[Slot; SLOTS]>>> = const { RefCell::new(None) };
+/// One thread's texts, and the hashes of texts seen clean once.
+struct Recent {
+    slots: [Slot; SLOTS],
+    seen_once: [u64; SLOTS],
 }
 
-/// The slot for `text`: a hash of its length and its first and last eight bytes
-/// (the compare on lookup makes any collision a miss, never a wrong answer).
-fn slot_of(text: &[u8]) -> usize {
+thread_local! {
+    static RECENT: RefCell<Option<Box<Recent>>> = const { RefCell::new(None) };
+}
+
+/// A hash of `text`'s length and its first and last eight bytes (the compare on
+/// lookup makes any collision a miss, never a wrong answer), and its slot.
+fn hash(text: &[u8]) -> (u64, usize) {
     let n = text.len();
-    let word = |at: usize| {
-        text.get(at..at + 8)
-            .and_then(|w| <[u8; 8]>::try_from(w).ok())
-            .map_or(0, u64::from_le_bytes)
-    };
     let h = if n >= 8 {
-        word(0) ^ word(n - 8).rotate_left(23)
+        word(text, 0) ^ word(text, n - 8).rotate_left(23)
     } else {
         text.iter().fold(0u64, |h, &b| h << 8 | u64::from(b))
     };
     let h = (h ^ n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    (h >> 40) as usize % SLOTS
+    (h, (h >> 40) as usize % SLOTS)
+}
+
+/// Bytes `at..at + 8` of `bytes` as a word (0 if out of range).
+fn word(bytes: &[u8], at: usize) -> u64 {
+    bytes
+        .get(at..at + 8)
+        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+        .map_or(0, u64::from_le_bytes)
+}
+
+/// `kept == text`, a few word compares inline for short texts.
+fn same(kept: &[u8], text: &[u8]) -> bool {
+    let n = text.len();
+    if kept.len() != n {
+        return false;
+    }
+    match n {
+        8..=16 => word(kept, 0) == word(text, 0) && word(kept, n - 8) == word(text, n - 8),
+        17..=32 => {
+            word(kept, 0) == word(text, 0)
+                && word(kept, 8) == word(text, 8)
+                && word(kept, n - 16) == word(text, n - 16)
+                && word(kept, n - 8) == word(text, n - 8)
+        }
+        _ => kept == text,
+    }
 }
 
 /// True if `text` was found clean by rule set `rules` on this thread and is still
@@ -61,37 +91,46 @@ pub(crate) fn is_clean(rules: usize, text: &str) -> bool {
     if bytes.len() > MAX_LEN {
         return false;
     }
-    let slot = slot_of(bytes);
+    let (_, slot) = hash(bytes);
     RECENT.with(|recent| {
         let Ok(recent) = recent.try_borrow() else {
             return false;
         };
         recent
             .as_ref()
-            .and_then(|slots| slots.get(slot))
-            .is_some_and(|s| {
-                s.rules == rules && s.len == bytes.len() && s.bytes.get(..s.len) == Some(bytes)
-            })
+            .and_then(|r| r.slots.get(slot))
+            .is_some_and(|s| s.rules == rules && same(s.bytes.get(..s.len).unwrap_or(&[]), bytes))
     })
 }
 
-/// Remembers that rule set `rules` found `text` clean.
+/// Notes that rule set `rules` found `text` clean: the second time in a row for
+/// its slot, the text is kept.
 pub(crate) fn remember_clean(rules: usize, text: &str) {
     let bytes = text.as_bytes();
     if bytes.len() > MAX_LEN || rules == 0 {
         return;
     }
-    let slot = slot_of(bytes);
+    let (h, slot) = hash(bytes);
     RECENT.with(|recent| {
         let Ok(mut recent) = recent.try_borrow_mut() else {
             return;
         };
-        let slots = recent.get_or_insert_with(|| Box::new([EMPTY; SLOTS]));
-        if let Some(s) = slots.get_mut(slot) {
-            s.rules = rules;
-            s.len = bytes.len();
-            s.bytes[..bytes.len()].copy_from_slice(bytes);
+        let r = recent.get_or_insert_with(|| {
+            Box::new(Recent {
+                slots: [EMPTY; SLOTS],
+                seen_once: [0; SLOTS],
+            })
+        });
+        let (Some(seen), Some(s)) = (r.seen_once.get_mut(slot), r.slots.get_mut(slot)) else {
+            return;
+        };
+        if *seen != h {
+            *seen = h;
+            return;
         }
+        s.rules = rules;
+        s.len = bytes.len();
+        s.bytes[..bytes.len()].copy_from_slice(bytes);
     });
 }
 
@@ -104,6 +143,8 @@ mod tests {
         let text = String::from("GET /api/v1/orders/{id}");
         assert!(!is_clean(7, &text));
         remember_clean(7, &text);
+        assert!(!is_clean(7, &text), "kept only when seen clean twice");
+        remember_clean(7, &text);
         assert!(is_clean(7, &text));
         assert!(is_clean(7, &text.clone()), "by content, not address");
         assert!(!is_clean(8, &text), "another rule set");
@@ -111,11 +152,29 @@ mod tests {
         assert!(!is_clean(7, "GET /api/v1/orders/{id"));
         let long = "x".repeat(MAX_LEN + 1);
         remember_clean(7, &long);
+        remember_clean(7, &long);
         assert!(!is_clean(7, &long));
     }
 
     #[test]
+    fn every_length_compares_whole() {
+        for len in 0..=MAX_LEN {
+            let text: String = (0..len).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+            remember_clean(11, &text);
+            remember_clean(11, &text);
+            assert!(is_clean(11, &text), "len {len}");
+            for at in 0..len {
+                let mut other = text.clone().into_bytes();
+                other[at] = b'#';
+                let other = String::from_utf8(other).unwrap_or_default();
+                assert!(!is_clean(11, &other), "len {len}, changed at {at}");
+            }
+        }
+    }
+
+    #[test]
     fn other_threads_start_empty() {
+        remember_clean(9, "orders.internal");
         remember_clean(9, "orders.internal");
         assert!(std::thread::spawn(|| !is_clean(9, "orders.internal"))
             .join()
