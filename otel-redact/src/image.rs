@@ -27,6 +27,9 @@ pub(crate) struct Image {
     len: usize,
     /// Lowest start of any range: addresses are stored as offsets from it.
     base: usize,
+    /// Highest end of any range, as an offset from `base`, capped to 32 bits: no
+    /// literal is at or beyond it.
+    extent: u32,
 }
 
 impl Image {
@@ -95,6 +98,8 @@ fn read_image() -> Option<Image> {
     }
     image.len = n;
     image.base = image.ranges[..n].iter().map(|r| r.0).min()?;
+    let end = image.ranges[..n].iter().map(|r| r.1).max()?;
+    image.extent = u32::try_from(end - image.base).unwrap_or(u32::MAX);
     Some(image)
 }
 
@@ -130,7 +135,10 @@ impl StaticVerdicts {
     /// with the same tag are at the same address with the same length.
     #[inline]
     fn locate(&self, s: &str) -> Option<(usize, u64)> {
-        let offset = u32::try_from((s.as_ptr() as usize).wrapping_sub(self.image.base)).ok()?;
+        // One compare turns away heap strings (above the image) and anything below.
+        let offset = u32::try_from((s.as_ptr() as usize).wrapping_sub(self.image.base))
+            .ok()
+            .filter(|&o| o < self.image.extent)?;
         let len = u16::try_from(s.len()).ok()?;
         let tag = u64::from(offset) << 32 | u64::from(len) << 16;
         // Fibonacci hashing: the top bits of the product mix offset and length.

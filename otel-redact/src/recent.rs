@@ -159,7 +159,9 @@ mod tests {
     #[test]
     fn every_length_compares_whole() {
         for len in 0..=MAX_LEN {
-            let text: String = (0..len).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+            let text: String = (0..len)
+                .map(|i| char::from(b'a' + (i % 26) as u8))
+                .collect();
             remember_clean(11, &text);
             remember_clean(11, &text);
             assert!(is_clean(11, &text), "len {len}");

@@ -156,7 +156,7 @@ impl Rules {
         surface: &'static str,
         tally: &mut Tally,
     ) -> Cow<'t, str> {
-        if self.clean_literals.get(text).is_some() {
+        if self.clean_literals.get(text).is_some() || recent::is_clean(self.keys.id(), text) {
             return Cow::Borrowed(text);
         }
         self.redact_unknown_text(text, surface, tally)
@@ -171,9 +171,6 @@ impl Rules {
         surface: &'static str,
         tally: &mut Tally,
     ) -> Cow<'t, str> {
-        if recent::is_clean(self.keys.id(), text) {
-            return Cow::Borrowed(text);
-        }
         let mut hints = None;
         if text.len() <= self.max_scan_len {
             let h = prefilter::scan(text.as_bytes());
