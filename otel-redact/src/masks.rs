@@ -217,6 +217,12 @@ fn numeric_gates(text: &[u8], digit: u64, h: &mut Hints) {
     if m.trunk & lone & (m.dot >> 1) != 0 && h.total_digits >= DOTTED_DIGITS {
         h.windows = true;
     }
+    if h.windows {
+        // Not clean whatever the rest says; the cluster scan measures the runs.
+        h.longest_run = u32::MAX;
+        h.context = h.total_digits >= MIN_CONTEXT_DIGITS;
+        return;
+    }
     let mut run = digit;
     let mut longest = 0;
     while run != 0 {
@@ -225,21 +231,22 @@ fn numeric_gates(text: &[u8], digit: u64, h: &mut Hints) {
     }
     h.longest_run = longest;
     // The context words, as `prefilter::passport_word` and `inn_word` find them,
-    // looked for only where one of them could start.
-    let word = |word: &[u8], starts: u64, start: fn(&[u8], usize) -> bool| {
-        h.cyrillic
-            || positions(starts).any(|i| {
-                text.get(i..i + word.len())
-                    .is_some_and(|s| s.eq_ignore_ascii_case(word))
-                    && start(text, i)
-            })
-    };
-    let anywhere = |_: &[u8], _: usize| true;
-    let word_start = |text: &[u8], i: usize| i == 0 || !text[i - 1].is_ascii_alphabetic();
-    h.context = (h.total_digits >= MIN_CONTEXT_DIGITS
-        && longest >= PASSPORT_RUN
-        && word(b"passport", m.passport_start, anywhere))
-        || (longest >= INN_RUN && word(b"inn", m.inn_start, word_start));
+    // looked for only where their first letter is: eight (or three) bytes compared
+    // at once, case folded (every byte of the words is a letter, so `| 0x20` folds
+    // exactly).
+    let word_at_fold = |i: usize| word_at(text, i) as u64 | 0x2020_2020_2020_2020;
+    let passport = u64::from_le_bytes(*b"passport");
+    let inn = u64::from(u32::from_le_bytes(*b"inn\0"));
+    h.context = h.cyrillic
+        && (h.total_digits >= MIN_CONTEXT_DIGITS && longest >= PASSPORT_RUN || longest >= INN_RUN);
+    if !h.context && h.total_digits >= MIN_CONTEXT_DIGITS && longest >= PASSPORT_RUN {
+        h.context = positions(m.passport_start).any(|i| word_at_fold(i) == passport);
+    }
+    if !h.context && longest >= INN_RUN {
+        h.context = positions(m.inn_start).any(|i| {
+            word_at_fold(i) & 0xFF_FFFF == inn && (i == 0 || !text[i - 1].is_ascii_alphabetic())
+        });
+    }
 }
 
 /// True if some cluster of `digit` groups joined by `join` separators could hold
