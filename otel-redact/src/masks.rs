@@ -261,19 +261,22 @@ fn clusters_could_hold_a_window(text: &[u8], digit: u64, join: u64) -> bool {
         a | b | (step(b) & join)
     };
     let joiners = spread(|m| m << 1) & spread(|m| m >> 1);
-    let mut clusters = digit | joiners;
-    while clusters != 0 {
-        let start = clusters.trailing_zeros();
-        let len = (!(clusters >> start)).trailing_zeros();
-        let run = if len >= 64 {
-            u64::MAX
-        } else {
-            ((1u64 << len) - 1) << start
-        };
-        clusters &= !run;
-        if len < MIN_DETECTOR_DIGITS as u32 {
+    let clusters = digit | joiners;
+    // The first and the last byte of every cluster, taken pairwise from the
+    // bottom: short dependency chains, no variable shifts.
+    let mut starts = clusters & !(clusters << 1);
+    let mut ends = clusters & !(clusters >> 1);
+    while starts != 0 {
+        let first = starts & starts.wrapping_neg();
+        let last = ends & ends.wrapping_neg();
+        starts ^= first;
+        ends ^= last;
+        if last.trailing_zeros() - first.trailing_zeros() + 1 < MIN_DETECTOR_DIGITS as u32 {
             continue;
         }
+        // From `first` to `last` inclusive (`last << 1` is 0 for the top bit,
+        // and 0 - first sets every bit from `first` up).
+        let run = (last << 1).wrapping_sub(first);
         let mut groups = digit & run;
         let mut remaining = groups.count_ones();
         // Walk the groups the scanner would skip as glued to what precedes them.

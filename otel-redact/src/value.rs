@@ -110,11 +110,18 @@ impl Rules {
             // The common case inline: a key to scan and a string value, most often
             // clean (a literal key, and a clean literal or one prefilter pass).
             let verdict = self.keys.classify(kv.key.as_str());
-            if let (KeyVerdict::Scan, Value::String(s)) = (verdict, &kv.value) {
-                if let Cow::Owned(o) = self.redact_text(s.as_str(), surface, tally) {
-                    kv.value = Value::from(o);
+            match (verdict, &kv.value) {
+                (KeyVerdict::Scan, Value::String(s)) => {
+                    if let Cow::Owned(o) = self.redact_text(s.as_str(), surface, tally) {
+                        kv.value = Value::from(o);
+                    }
+                    continue;
                 }
-                continue;
+                // Never touched, or a number or boolean under a key to scan:
+                // nothing to do.
+                (KeyVerdict::NeverTouch, _)
+                | (KeyVerdict::Scan, Value::I64(_) | Value::F64(_) | Value::Bool(_)) => continue,
+                _ => {}
             }
             match self.redact_value_as(verdict, &kv.value, surface, tally) {
                 ValueRedaction::Unchanged => {}
