@@ -109,8 +109,7 @@ fn read_image() -> Option<Image> {
 }
 
 /// Slots in one [`StaticVerdicts`] table (direct-mapped; 32 KiB).
-const SLOTS: usize = 1 << SLOT_BITS;
-const SLOT_BITS: u32 = 12;
+const SLOTS: usize = 4096;
 
 /// A verdict cache for strings in the read-only image, shared by every thread: each
 /// slot holds the string's offset, its length and a 16-bit verdict in one atomic
@@ -141,9 +140,10 @@ impl StaticVerdicts {
             .filter(|&o| o < self.image.extent)?;
         let len = u16::try_from(s.len()).ok()?;
         let tag = u64::from(offset) << 32 | u64::from(len) << 16;
-        // Fibonacci hashing: the top bits of the product mix offset and length.
-        let hash = tag.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        Some(((hash >> (64 - SLOT_BITS)) as usize, tag))
+        // Literals are distinct addresses packed together in the image, so the low
+        // bits of the offset already spread them over the slots (no multiply on
+        // the path every attribute takes).
+        Some((offset as usize % SLOTS, tag))
     }
 
     /// The verdict stored for `s`, if `s` is a literal seen before.
