@@ -127,6 +127,8 @@ mod prefilter;
 mod processor;
 mod recent;
 mod redactor;
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+mod regions;
 mod rules;
 mod scan;
 mod span;

@@ -67,17 +67,17 @@ fn word_at(text: &[u8], i: usize) -> i64 {
 }
 
 #[target_feature(enable = "sse2")]
-fn load(text: &[u8], at: usize) -> __m128i {
+pub(crate) fn load(text: &[u8], at: usize) -> __m128i {
     _mm_set_epi64x(word_at(text, at + 8), word_at(text, at))
 }
 
 #[target_feature(enable = "sse2")]
-fn eq(v: __m128i, byte: u8) -> __m128i {
+pub(crate) fn eq(v: __m128i, byte: u8) -> __m128i {
     _mm_cmpeq_epi8(v, _mm_set1_epi8(byte as i8))
 }
 
 #[target_feature(enable = "sse2")]
-fn bits(v: __m128i) -> u64 {
+pub(crate) fn bits(v: __m128i) -> u64 {
     u64::from(_mm_movemask_epi8(v) as u16)
 }
 

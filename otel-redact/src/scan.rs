@@ -47,14 +47,15 @@ impl Rules {
                 (Detector::Inn, inn::is_inn),
                 (Detector::Passport, passport::is_passport),
             ];
-            let seen = numeric::for_each_window_in(text.as_bytes(), |w| {
+            let mut visit = |w: &numeric::Window<'_>| {
                 for (detector, check) in checks {
                     if self.is_enabled(detector) && check(w) {
                         let (s, e) = w.range();
                         push(out, detector, s, e);
                     }
                 }
-            });
+            };
+            let seen = windows(text.as_bytes(), &mut visit);
             if seen.dotted_trunk
                 && self.is_enabled(Detector::Phone)
                 && hints.total_digits >= phone::DOTTED_DIGITS
@@ -234,6 +235,22 @@ impl Rules {
         out.push_str(text.get(at..).unwrap_or_default());
         Cow::Owned(out)
     }
+}
+
+/// Runs the cluster scan over `text`: for a long text on SSE2, only over the
+/// clusters that could hold a window ([`regions`](crate::regions)).
+fn windows(text: &[u8], visit: &mut impl FnMut(&numeric::Window<'_>)) -> numeric::Runs {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    if text.len() > crate::masks::MAX_LEN {
+        // SAFETY: the only requirement of `for_each_region` is SSE2, which this
+        // build targets (it is part of every x86_64 target's baseline).
+        return unsafe {
+            crate::regions::for_each_region(text, |from, to| {
+                numeric::for_each_window_between(text, from, to, &mut *visit);
+            })
+        };
+    }
+    numeric::for_each_window_in(text, visit)
 }
 
 fn push(out: &mut Vec<Candidate>, detector: Detector, start: usize, end: usize) {

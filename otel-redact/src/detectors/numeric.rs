@@ -187,11 +187,24 @@ fn joins_next(text: &[u8], end: usize) -> bool {
 
 /// Calls `visit` for every window of every unglued cluster in `text`; returns what
 /// it saw of the digit runs.
-pub(crate) fn for_each_window_in(text: &[u8], mut visit: impl FnMut(&Window<'_>)) -> Runs {
+pub(crate) fn for_each_window_in(text: &[u8], visit: impl FnMut(&Window<'_>)) -> Runs {
+    for_each_window_between(text, 0, text.len(), visit)
+}
+
+/// [`for_each_window_in`] for the clusters that start in `text[from..to]` (`from`
+/// at a cluster's first digit or outside any cluster); what precedes and follows
+/// is still looked at for glue.
+pub(crate) fn for_each_window_between(
+    text: &[u8],
+    from: usize,
+    to: usize,
+    mut visit: impl FnMut(&Window<'_>),
+) -> Runs {
     let mut groups = [(0usize, 0usize); MAX_GROUPS];
     let mut runs = Runs::default();
-    let mut i = 0;
-    while i < text.len() {
+    let mut i = from;
+    let to = to.min(text.len());
+    while i < to {
         // Find the next digit eight bytes at a time.
         if let Some(Ok(word)) = text.get(i..i + 8).map(<[u8; 8]>::try_from) {
             let digits = digit_bits(u64::from_le_bytes(word));
