@@ -6,7 +6,7 @@ use std::hint::black_box;
 use opentelemetry_sdk::trace::{SdkTracerProvider, SimpleSpanProcessor};
 use otel_redact::{RedactingProcessor, Redactor};
 
-use crate::harness::{measure_with_floor, Outcome, Rule};
+use crate::harness::{measure, measure_with_floor, Outcome, Rule};
 use crate::pipeline::Pipeline;
 use crate::{alloc_count, Report};
 
@@ -32,15 +32,18 @@ pub fn processor(_: &Pipeline, report: &mut Report) -> Outcome {
         with - without,
     ));
     let (r, p) = (&redacting, &plain);
-    // Target missed (issue 5): 2.0-2.5x after the clean-path work of this round
-    // (was 2.5-3.2x; load average 5-7). Callgrind per span: SDK alone 3.7k
-    // instructions, the redactor adds 7.3k (was 9.8k); the budget needs ~0.9k.
-    // Single readings near 1.0 happen when the plain side is slowed by the load;
-    // the floor is just beyond the worst reading.
+    // Target missed (issue 5), narrowly: 1.26-1.30 on a quiet machine (was
+    // 2.0-2.5). The span is shaped as the HTTP server layer makes it: request
+    // values are fresh strings, each span is another order's, from one of 64
+    // clients. Callgrind per span: SDK alone 6.5k instructions, the redactor adds
+    // 2.9k (literals by address, repeated short texts from the per-thread cache,
+    // the one path with an order id through the SSE2 masks). Without scanning
+    // that path the ratio is 1.19-1.23; without any key lookup 1.25-1.27. The floor
+    // leaves room for a loaded machine.
     measure_with_floor(
         "redacting processor vs none, clean span (10 attributes, 2 events)",
         Rule::AtMost(1.25),
-        Some(Rule::AtMost(2.8)),
+        Some(Rule::AtMost(1.6)),
         vec![
             (
                 "redacting",
@@ -66,14 +69,12 @@ pub fn scan(_: &Pipeline, report: &mut Report) -> Outcome {
         }),
     ));
     let (redactor, rules, t1, t2) = (&redactor, &rules, &text, &text);
-    // At the target on log-like text (issue 5): 4.9-5.5x after this round (was
-    // 2.2-3.7x; load average 5-7), 3.9-6.4x under heavier load; prose 13x. Kept
-    // with a floor because one reading in six still lands just under 5x on this
-    // machine; the floor is just beyond the worst reading.
-    measure_with_floor(
+    // Met (issue 5): 6.05-6.10x on a quiet machine (was 4.2-5.1x). Long texts run
+    // the digit-cluster scan only over clusters that can hold a window, found on
+    // SSE2 masks 64 bytes at a time.
+    measure(
         "redactor vs naive per-rule regex, clean text",
         Rule::SpeedupAtLeast(5.0),
-        Some(Rule::SpeedupAtLeast(3.8)),
         vec![
             (
                 "redactor",
