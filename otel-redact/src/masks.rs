@@ -76,6 +76,45 @@ pub(crate) fn eq(v: __m128i, byte: u8) -> __m128i {
     _mm_cmpeq_epi8(v, _mm_set1_epi8(byte as i8))
 }
 
+/// The ASCII digits: `b - b'0'` (wrapping) is at most 9.
+#[target_feature(enable = "sse2")]
+pub(crate) fn digit_bytes(v: __m128i) -> __m128i {
+    let from_zero = _mm_sub_epi8(v, _mm_set1_epi8(b'0' as i8));
+    _mm_cmpeq_epi8(_mm_min_epu8(from_zero, _mm_set1_epi8(9)), from_zero)
+}
+
+/// The bytes that may join two digit groups in a cluster: ` `, `-`, `(`, `)`.
+#[target_feature(enable = "sse2")]
+pub(crate) fn joiner_bytes(v: __m128i) -> __m128i {
+    _mm_or_si128(
+        _mm_or_si128(eq(v, b' '), eq(v, b'-')),
+        _mm_or_si128(eq(v, b'('), eq(v, b')')),
+    )
+}
+
+/// The runs of set bits of `mask`, lowest first, each as its first and its last
+/// bit (short dependency chains, no variable shifts).
+pub(crate) fn runs_of(mask: u64) -> impl Iterator<Item = (u64, u64)> {
+    let mut starts = mask & !(mask << 1);
+    let mut ends = mask & !(mask >> 1);
+    std::iter::from_fn(move || {
+        if starts == 0 {
+            return None;
+        }
+        let first = starts & starts.wrapping_neg();
+        let last = ends & ends.wrapping_neg();
+        starts ^= first;
+        ends ^= last;
+        Some((first, last))
+    })
+}
+
+/// The bits from `first` to `last` inclusive (`last << 1` is 0 for the top bit,
+/// and `0 - first` sets every bit from `first` up).
+pub(crate) fn span(first: u64, last: u64) -> u64 {
+    (last << 1).wrapping_sub(first)
+}
+
 #[target_feature(enable = "sse2")]
 pub(crate) fn bits(v: __m128i) -> u64 {
     u64::from(_mm_movemask_epi8(v) as u16)
@@ -92,8 +131,7 @@ fn classify(text: &[u8]) -> Masks {
             break;
         }
         let v = load(text, at);
-        let from_zero = _mm_sub_epi8(v, _mm_set1_epi8(b'0' as i8));
-        let digit = _mm_cmpeq_epi8(_mm_min_epu8(from_zero, _mm_set1_epi8(9)), from_zero);
+        let digit = digit_bytes(v);
         let assign = _mm_or_si128(eq(v, b'='), eq(v, b':'));
         let cyrillic = eq(_mm_and_si128(v, _mm_set1_epi8(0xFEu8 as i8)), 0xD0);
         // Anchors as in the general prefilter: b/B, k/K, J, v, h.
@@ -135,10 +173,7 @@ fn numeric_masks(text: &[u8]) -> NumericMasks {
             break;
         }
         let v = load(text, at);
-        let join = _mm_or_si128(
-            _mm_or_si128(eq(v, b' '), eq(v, b'-')),
-            _mm_or_si128(eq(v, b'('), eq(v, b')')),
-        );
+        let join = joiner_bytes(v);
         let lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
         m.join |= bits(join) << at;
         m.dot |= bits(eq(v, b'.')) << at;
@@ -273,23 +308,11 @@ fn clusters_could_hold_a_window(text: &[u8], digit: u64, join: u64) -> bool {
         a | b | (step(b) & join)
     };
     let joiners = spread(|m| m << 1) & spread(|m| m >> 1);
-    let clusters = digit | joiners;
-    // The first and the last byte of every cluster, taken pairwise from the
-    // bottom: short dependency chains, no variable shifts.
-    let mut starts = clusters & !(clusters << 1);
-    let mut ends = clusters & !(clusters >> 1);
-    while starts != 0 {
-        let first = starts & starts.wrapping_neg();
-        let last = ends & ends.wrapping_neg();
-        starts ^= first;
-        ends ^= last;
+    for (first, last) in runs_of(digit | joiners) {
         if last.trailing_zeros() - first.trailing_zeros() + 1 < MIN_DETECTOR_DIGITS as u32 {
             continue;
         }
-        // From `first` to `last` inclusive (`last << 1` is 0 for the top bit,
-        // and 0 - first sets every bit from `first` up).
-        let run = (last << 1).wrapping_sub(first);
-        let mut groups = digit & run;
+        let mut groups = digit & span(first, last);
         let mut remaining = groups.count_ones();
         // Walk the groups the scanner would skip as glued to what precedes them.
         while remaining >= MIN_DETECTOR_DIGITS as u32 {

@@ -11,10 +11,10 @@
 //! The facts other gates take from the scan for the entire text (the longest run
 //! of digits, a dotted phone's trunk) come from the same masks.
 
-use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_min_epu8, _mm_or_si128, _mm_set1_epi8, _mm_sub_epi8};
+use std::arch::x86_64::_mm_or_si128;
 
 use crate::detectors::numeric::{Runs, MIN_DETECTOR_DIGITS};
-use crate::masks::{bits, eq, load};
+use crate::masks::{bits, digit_bytes, eq, joiner_bytes, load, runs_of, span};
 
 /// Bytes per block of masks.
 const BLOCK: usize = 64;
@@ -46,12 +46,8 @@ fn block_at(text: &[u8], at: usize) -> Block {
             break;
         }
         let v = load(text, offset);
-        let from_zero = _mm_sub_epi8(v, _mm_set1_epi8(b'0' as i8));
-        let digit = _mm_cmpeq_epi8(_mm_min_epu8(from_zero, _mm_set1_epi8(9)), from_zero);
-        let join = _mm_or_si128(
-            _mm_or_si128(eq(v, b' '), eq(v, b'-')),
-            _mm_or_si128(eq(v, b'('), eq(v, b')')),
-        );
+        let digit = digit_bytes(v);
+        let join = joiner_bytes(v);
         let shift = c * 16;
         b.digit |= bits(digit) << shift;
         b.join |= bits(join) << shift;
@@ -151,13 +147,7 @@ pub(crate) fn for_each_region(text: &[u8], mut region: impl FnMut(usize, usize))
         if clusters != 0 && cur.digit.count_ones() + open_digits >= min_digits
             || clusters >> 63 != 0
         {
-            let mut starts = clusters & !(clusters << 1);
-            let mut ends = clusters & !(clusters >> 1);
-            while starts != 0 {
-                let first = starts & starts.wrapping_neg();
-                let last = ends & ends.wrapping_neg();
-                starts ^= first;
-                ends ^= last;
+            for (first, last) in runs_of(clusters) {
                 let continues = first == 1 && open.is_some();
                 let reaches_next = last >> 63 != 0;
                 if !continues
@@ -167,8 +157,7 @@ pub(crate) fn for_each_region(text: &[u8], mut region: impl FnMut(usize, usize))
                     // Fewer bytes than a window has digits.
                     continue;
                 }
-                let span = (last << 1).wrapping_sub(first);
-                let digits = (cur.digit & span).count_ones();
+                let digits = (cur.digit & span(first, last)).count_ones();
                 let (start, digits) = match open.take() {
                     Some((start, before)) if first == 1 => (start, before + digits),
                     _ => (base + first.trailing_zeros() as usize, digits),
