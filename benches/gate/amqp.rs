@@ -15,11 +15,7 @@ mod rig;
 /// Time per batch, traced against bare: at least 0.95x bare throughput means at most
 /// 1/0.95 of its time.
 pub fn publish_consume(p: &Pipeline, report: &mut Report) -> Outcome {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let rt = rig::runtime();
     let telemetry = AmqpTelemetry::builder()
         .tracer_provider(&p.tracer_provider)
         .meter_provider(&p.meter_provider)

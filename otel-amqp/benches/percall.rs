@@ -12,7 +12,7 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use futures_util::StreamExt;
 use lapin::options::{
@@ -22,9 +22,8 @@ use lapin::options::{
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Connection, ConnectionProperties};
 use opentelemetry::Context;
-use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
-use otel_amqp::{AmqpTelemetry, ConsumerConfig, DeliveryTracer, TracedChannel};
+use otel_amqp::{ConsumerConfig, DeliveryTracer, TracedChannel};
 use otel_order::{OrderContext, OrderContextExt, OrderId, OrderStatus};
 
 struct Counting;
@@ -50,7 +49,7 @@ static GLOBAL: Counting = Counting;
 
 mod rig;
 
-use rig::{DiscardMetrics, DiscardSpans};
+use rig::DiscardSpans;
 
 fn main() {
     // `cargo bench` passes `--bench`; nothing to parse.
@@ -63,11 +62,7 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(2000);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = rig::runtime();
     let _guard = runtime.enter();
     // As `ordertrace::init` and the overhead gate build it: `order.id` stamped by
     // the order processor, spans exported in batches.
@@ -76,17 +71,7 @@ fn main() {
             BatchSpanProcessor::builder(DiscardSpans::default()).build(),
         ))
         .build();
-    let meter_provider = SdkMeterProvider::builder()
-        .with_reader(
-            PeriodicReader::builder(DiscardMetrics)
-                .with_interval(Duration::from_secs(1))
-                .build(),
-        )
-        .build();
-    let telemetry = AmqpTelemetry::builder()
-        .tracer_provider(&tracer_provider)
-        .meter_provider(&meter_provider)
-        .build();
+    let (_meter_provider, telemetry) = rig::telemetry(&tracer_provider);
     runtime.block_on(async move {
         let addr = std::env::var("AMQP_ADDR")
             .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into());

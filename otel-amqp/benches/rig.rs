@@ -20,8 +20,8 @@ use opentelemetry::Context;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::metrics::data::ResourceMetrics;
 use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
-use opentelemetry_sdk::metrics::Temporality;
-use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Temporality};
+use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
 use otel_amqp::{AmqpTelemetry, ConsumerConfig, DeliveryTracer, TracedChannel};
 use otel_order::{OrderContext, OrderContextExt, OrderId, OrderStatus};
 
@@ -49,6 +49,32 @@ impl SpanExporter for DiscardSpans {
         self.0.fetch_add(batch.len() as u64, Ordering::Relaxed);
         std::future::ready(Ok(()))
     }
+}
+
+/// The runtime every AMQP bench runs on: two workers, like the machine.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+/// This crate's telemetry over `tracer_provider`, with metrics aggregated by a
+/// meter provider that never exports (returned so it lives as long as the bench).
+pub fn telemetry(tracer_provider: &SdkTracerProvider) -> (SdkMeterProvider, AmqpTelemetry) {
+    let meter_provider = SdkMeterProvider::builder()
+        .with_reader(
+            PeriodicReader::builder(DiscardMetrics)
+                .with_interval(Duration::from_secs(1))
+                .build(),
+        )
+        .build();
+    let telemetry = AmqpTelemetry::builder()
+        .tracer_provider(tracer_provider)
+        .meter_provider(&meter_provider)
+        .build();
+    (meter_provider, telemetry)
 }
 
 pub struct DiscardMetrics;

@@ -17,13 +17,11 @@
 use std::time::{Duration, Instant};
 
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::trace::{SdkTracerProvider, Span, SpanData, SpanProcessor};
-use otel_amqp::AmqpTelemetry;
 
 mod rig;
 
-use rig::{DiscardMetrics, Publish, Rig};
+use rig::{Publish, Rig};
 
 /// Drops every span when it ends, as the gate's pipeline does.
 #[derive(Debug)]
@@ -56,26 +54,12 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(100)
         .max(4);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = rig::runtime();
     let _guard = runtime.enter();
     let tracer_provider = SdkTracerProvider::builder()
         .with_span_processor(otel_order::OrderSpanProcessor::wrap(DropSpans))
         .build();
-    let meter_provider = SdkMeterProvider::builder()
-        .with_reader(
-            PeriodicReader::builder(DiscardMetrics)
-                .with_interval(Duration::from_secs(1))
-                .build(),
-        )
-        .build();
-    let telemetry = AmqpTelemetry::builder()
-        .tracer_provider(&tracer_provider)
-        .meter_provider(&meter_provider)
-        .build();
+    let (_meter_provider, telemetry) = rig::telemetry(&tracer_provider);
     runtime.block_on(async {
         let mut rig = Rig::new(telemetry).await;
         for &(_, publish, traced_consume) in &VARIANTS {

@@ -17,36 +17,20 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::trace::SdkTracerProvider;
-use otel_amqp::AmqpTelemetry;
 
 mod rig;
 
-use rig::{DiscardMetrics, DiscardSpans, Rig, BATCH};
+use rig::{DiscardSpans, Rig, BATCH};
 
 fn throughput(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = rig::runtime();
     let _guard = runtime.enter();
     let exported = DiscardSpans::default();
     let tracer_provider = SdkTracerProvider::builder()
         .with_batch_exporter(exported.clone())
         .build();
-    let meter_provider = SdkMeterProvider::builder()
-        .with_reader(
-            PeriodicReader::builder(DiscardMetrics)
-                .with_interval(Duration::from_secs(1))
-                .build(),
-        )
-        .build();
-    let telemetry = AmqpTelemetry::builder()
-        .tracer_provider(&tracer_provider)
-        .meter_provider(&meter_provider)
-        .build();
+    let (_meter_provider, telemetry) = rig::telemetry(&tracer_provider);
     let mut rig = runtime.block_on(Rig::new(telemetry));
 
     let mut group = c.benchmark_group("publish_consume");
