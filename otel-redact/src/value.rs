@@ -40,7 +40,10 @@ impl Rules {
         self.redact_value_as(self.keys.classify(key), value, surface, tally)
     }
 
-    /// [`Rules::redact_value`] with the key's verdict already known.
+    /// [`Rules::redact_value`] with the key's verdict already known. Inline: the
+    /// common cases (a string to scan, often clean; a number; a never-touched key)
+    /// cost no call beyond the text's own.
+    #[inline(always)]
     fn redact_value_as(
         &self,
         verdict: KeyVerdict,
@@ -48,52 +51,73 @@ impl Rules {
         surface: &'static str,
         tally: &mut Tally,
     ) -> ValueRedaction {
-        match verdict {
-            KeyVerdict::NeverTouch => ValueRedaction::Unchanged,
-            KeyVerdict::Sensitive(i) => {
-                tally.add(RuleId::Key(i), surface);
-                if self.detect_only {
-                    return ValueRedaction::Unchanged;
-                }
-                let rule = RuleId::Key(i);
-                match &self.action {
-                    Action::Mask => {
-                        ValueRedaction::Replaced(Value::String(self.mask(rule).clone()))
-                    }
-                    Action::Drop => ValueRedaction::Dropped,
-                    Action::Hash(k) => {
-                        let label = self.label(rule);
-                        // Normalise like the detector of the same name, so a phone
-                        // under `customer.phone` and the same phone found in text
-                        // get the same pseudonym.
-                        let normalised = Normalise::for_label(label).apply(&value_text(value));
-                        let mut out = String::new();
-                        k.write_hash(label, &normalised, &mut out);
-                        ValueRedaction::Replaced(Value::from(out))
-                    }
-                }
-            }
-            KeyVerdict::Scan => match value {
-                Value::String(s) => match self.redact_text(s.as_str(), surface, tally) {
+        match (verdict, value) {
+            (KeyVerdict::Scan, Value::String(s)) => {
+                match self.redact_text(s.as_str(), surface, tally) {
                     Cow::Borrowed(_) => ValueRedaction::Unchanged,
                     Cow::Owned(o) => ValueRedaction::Replaced(Value::from(o)),
-                },
-                Value::Array(Array::String(items)) => {
-                    let mut changed: Option<Vec<StringValue>> = None;
-                    for (idx, item) in items.iter().enumerate() {
-                        if let Cow::Owned(o) = self.redact_text(item.as_str(), surface, tally) {
-                            let v = changed.get_or_insert_with(|| items.clone());
-                            if let Some(slot) = v.get_mut(idx) {
-                                *slot = StringValue::from(o);
-                            }
-                        }
-                    }
-                    changed.map_or(ValueRedaction::Unchanged, |v| {
-                        ValueRedaction::Replaced(Value::Array(Array::String(v)))
-                    })
                 }
-                _ => ValueRedaction::Unchanged,
-            },
+            }
+            (KeyVerdict::Scan, Value::Array(Array::String(items))) => {
+                self.redact_strings(items, surface, tally)
+            }
+            (KeyVerdict::Sensitive(i), _) => self.redact_sensitive(i, value, surface, tally),
+            // Never touched; or a number or boolean under a key to scan: scanning
+            // every integer would mask durations that look like phone numbers.
+            _ => ValueRedaction::Unchanged,
+        }
+    }
+
+    /// Each string of a string array scanned; a copy only if one changes.
+    #[inline(never)]
+    fn redact_strings(
+        &self,
+        items: &[StringValue],
+        surface: &'static str,
+        tally: &mut Tally,
+    ) -> ValueRedaction {
+        let mut changed: Option<Vec<StringValue>> = None;
+        for (idx, item) in items.iter().enumerate() {
+            if let Cow::Owned(o) = self.redact_text(item.as_str(), surface, tally) {
+                let v = changed.get_or_insert_with(|| items.to_vec());
+                if let Some(slot) = v.get_mut(idx) {
+                    *slot = StringValue::from(o);
+                }
+            }
+        }
+        changed.map_or(ValueRedaction::Unchanged, |v| {
+            ValueRedaction::Replaced(Value::Array(Array::String(v)))
+        })
+    }
+
+    /// A value under sensitive key rule `i`, whatever its type: masked, hashed or
+    /// dropped as the action says.
+    #[inline(never)]
+    fn redact_sensitive(
+        &self,
+        i: usize,
+        value: &Value,
+        surface: &'static str,
+        tally: &mut Tally,
+    ) -> ValueRedaction {
+        let rule = RuleId::Key(i);
+        tally.add(rule, surface);
+        if self.detect_only {
+            return ValueRedaction::Unchanged;
+        }
+        match &self.action {
+            Action::Mask => ValueRedaction::Replaced(Value::String(self.mask(rule).clone())),
+            Action::Drop => ValueRedaction::Dropped,
+            Action::Hash(k) => {
+                let label = self.label(rule);
+                // Normalise like the detector of the same name, so a phone under
+                // `customer.phone` and the same phone found in text get the same
+                // pseudonym.
+                let normalised = Normalise::for_label(label).apply(&value_text(value));
+                let mut out = String::new();
+                k.write_hash(label, &normalised, &mut out);
+                ValueRedaction::Replaced(Value::from(out))
+            }
         }
     }
 
@@ -107,22 +131,7 @@ impl Rules {
     ) {
         let mut dropped: Vec<usize> = Vec::new();
         for (i, kv) in attrs.iter_mut().enumerate() {
-            // The common case inline: a key to scan and a string value, most often
-            // clean (a literal key, and a clean literal or one prefilter pass).
             let verdict = self.keys.classify(kv.key.as_str());
-            match (verdict, &kv.value) {
-                (KeyVerdict::Scan, Value::String(s)) => {
-                    if let Cow::Owned(o) = self.redact_text(s.as_str(), surface, tally) {
-                        kv.value = Value::from(o);
-                    }
-                    continue;
-                }
-                // Never touched, or a number or boolean under a key to scan:
-                // nothing to do.
-                (KeyVerdict::NeverTouch, _)
-                | (KeyVerdict::Scan, Value::I64(_) | Value::F64(_) | Value::Bool(_)) => continue,
-                _ => {}
-            }
             match self.redact_value_as(verdict, &kv.value, surface, tally) {
                 ValueRedaction::Unchanged => {}
                 ValueRedaction::Replaced(v) => kv.value = v,
