@@ -154,3 +154,45 @@ fn redactor_is_cheap_to_clone_and_shareable() {
     fn assert_send_sync<T: Send + Sync + Clone>() {}
     assert_send_sync::<Redactor>();
 }
+
+/// Texts are remembered as clean (literals by address, short texts by content per
+/// thread): what one redactor found clean, another with other rules still
+/// redacts, and a text that changes by a byte is scanned again.
+#[test]
+fn texts_found_clean_before_are_judged_again_by_other_rules_and_when_changed() {
+    let without_email = Redactor::builder()
+        .disable(Detector::Email)
+        .build()
+        .unwrap();
+    let default = r();
+    let literal = "mail ivan@example.ru";
+    let owned = String::from(literal);
+    for _ in 0..3 {
+        assert_eq!(without_email.redact_str(literal), literal);
+        assert_eq!(without_email.redact_str(&owned), literal);
+    }
+    assert_eq!(default.redact_str(literal), "mail [REDACTED:email]");
+    assert_eq!(default.redact_str(&owned), "mail [REDACTED:email]");
+
+    // A key judged by one rule set is judged again by another.
+    let with_note = Redactor::builder().sensitive_key("note").build().unwrap();
+    let note = Value::from("see you at 5");
+    for _ in 0..3 {
+        assert_eq!(
+            with_note.redact_value("note", &note),
+            ValueRedaction::Replaced(Value::from("[REDACTED:note]"))
+        );
+    }
+    assert_eq!(
+        default.redact_value("note", &note),
+        ValueRedaction::Unchanged
+    );
+
+    // The same length, one byte apart: found clean twice, then a phone.
+    let clean = String::from("call 0 916 123 45 6x");
+    for _ in 0..3 {
+        assert!(matches!(default.redact_str(&clean), Cow::Borrowed(_)));
+    }
+    let phone = String::from("call 8 916 123 45 67");
+    assert_eq!(default.redact_str(&phone), "call [REDACTED:phone]");
+}
