@@ -18,7 +18,8 @@ use crate::names::{
     DEFAULT_EXCHANGE, MESSAGING_CLIENT_CONSUMED_MESSAGES, MESSAGING_CLIENT_SENT_MESSAGES,
     MESSAGING_DESTINATION_NAME, MESSAGING_OPERATION_NAME, MESSAGING_PROCESS_DURATION,
     MESSAGING_SYSTEM, METRIC_DEAD_LETTERED, METRIC_IN_FLIGHT, METRIC_PUBLISH_FAILURES,
-    METRIC_QUEUE_WAIT, METRIC_REDELIVERIES, OPERATION_NAME_PUBLISH, SYSTEM_RABBITMQ,
+    METRIC_QUEUE_WAIT, METRIC_REDELIVERIES, METRIC_REPUBLISHED_DELIVERIES, METRIC_REPUBLISHES,
+    OPERATION_NAME_PUBLISH, SYSTEM_RABBITMQ,
 };
 
 /// A counter bound to one attribute set on first use. Binding lazily keeps the
@@ -175,6 +176,10 @@ pub(crate) struct AmqpMetrics {
     pub(crate) queue_wait: Histogram<f64>,
     pub(crate) redeliveries: Counter<u64>,
     pub(crate) dead_lettered: Counter<u64>,
+    /// Publishes after an attempt whose outcome was lost (`republish_with_context`).
+    pub(crate) republishes: Counter<u64>,
+    /// Deliveries carrying a publish attempt of 2 or more.
+    pub(crate) republished_deliveries: Counter<u64>,
     pub(crate) in_flight: InFlight,
     pub(crate) exchanges: Arc<Exchanges>,
     _in_flight_instrument: ObservableUpDownCounter<i64>,
@@ -248,6 +253,18 @@ impl AmqpMetrics {
             dead_lettered: meter
                 .u64_counter(METRIC_DEAD_LETTERED)
                 .with_description("Consumed messages that had been dead-lettered")
+                .with_unit("{message}")
+                .build(),
+            republishes: meter
+                .u64_counter(METRIC_REPUBLISHES)
+                .with_description(
+                    "Messages published again after an attempt whose outcome was lost",
+                )
+                .with_unit("{message}")
+                .build(),
+            republished_deliveries: meter
+                .u64_counter(METRIC_REPUBLISHED_DELIVERIES)
+                .with_description("Deliveries of messages their producer published more than once")
                 .with_unit("{message}")
                 .build(),
             _in_flight_instrument: meter

@@ -69,10 +69,7 @@ use opentelemetry::{Context, KeyValue};
 use crate::carrier::value_as_str;
 use crate::dead_letter::int_value;
 use crate::error::PublishError;
-use crate::names::{
-    ATTR_PUBLISH_ATTEMPT, HEADER_PUBLISH_ATTEMPT, MESSAGING_DESTINATION_NAME,
-    METRIC_REPUBLISHED_DELIVERIES, METRIC_REPUBLISHES,
-};
+use crate::names::{ATTR_PUBLISH_ATTEMPT, HEADER_PUBLISH_ATTEMPT, MESSAGING_DESTINATION_NAME};
 use crate::publish::{exchange_destination, TracedChannel, TracedConfirm};
 use crate::telemetry::AmqpTelemetry;
 
@@ -127,11 +124,9 @@ impl TracedChannel {
             .set_attribute(KeyValue::new(ATTR_PUBLISH_ATTEMPT, i64::from(attempt)));
         confirm
             .telemetry()
-            .meter()
-            .u64_counter(METRIC_REPUBLISHES)
-            .with_description("Messages published again after an attempt whose outcome was lost")
-            .with_unit("{message}")
-            .build()
+            .inner
+            .metrics
+            .republishes
             .add(1, &[KeyValue::new(MESSAGING_DESTINATION_NAME, destination)]);
         Ok(confirm)
     }
@@ -164,14 +159,10 @@ pub(crate) fn mark_delivery(
     };
     cx.span()
         .set_attribute(KeyValue::new(ATTR_PUBLISH_ATTEMPT, attempt));
-    // Built on the first republished delivery only (the SDK returns the same
-    // instrument each time): a healthy consumer never pays for it.
     telemetry
-        .meter()
-        .u64_counter(METRIC_REPUBLISHED_DELIVERIES)
-        .with_description("Deliveries of messages their producer published more than once")
-        .with_unit("{message}")
-        .build()
+        .inner
+        .metrics
+        .republished_deliveries
         .add(1, std::slice::from_ref(queue));
 }
 
