@@ -58,7 +58,10 @@
 //!         }
 //!     }
 //! }
-//! //! ```
+//! ```
+//!
+//! [`METRIC_REPUBLISHES`]: crate::names::METRIC_REPUBLISHES
+//! [`METRIC_REPUBLISHED_DELIVERIES`]: crate::names::METRIC_REPUBLISHED_DELIVERIES
 
 use lapin::options::BasicPublishOptions;
 use lapin::types::{AMQPValue, FieldTable, ShortString};
@@ -84,6 +87,8 @@ impl TracedChannel {
     /// [`HEADER_PUBLISH_ATTEMPT`] header, records [`ATTR_PUBLISH_ATTEMPT`] on the
     /// publish span and counts in [`METRIC_REPUBLISHES`], so consumers can flag the
     /// copy (see the [module docs](crate::republish)).
+    ///
+    /// [`METRIC_REPUBLISHES`]: crate::names::METRIC_REPUBLISHES
     ///
     /// Use the same message id for every attempt: consumers that deduplicate by
     /// message id then see the copies as one message.
