@@ -39,6 +39,8 @@ struct Masks {
     assign: u64,
     cyrillic_lead: u64,
     anchor: u64,
+    /// Cluster joiners: ` -()`.
+    join: u64,
 }
 
 /// Bytes `i..i + 8` of `text` as a little-endian word, zero past the end (zero is
@@ -120,17 +122,43 @@ pub(crate) fn bits(v: __m128i) -> u64 {
     u64::from(_mm_movemask_epi8(v) as u16)
 }
 
-/// The classes the gates need for every text, chunk by chunk.
+/// The 16 bytes at `at`, which must all lie in `text`.
+#[target_feature(enable = "sse2")]
+fn load_inside(text: &[u8], at: usize) -> __m128i {
+    let word = |i: usize| {
+        text.get(i..i + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map_or(0, i64::from_le_bytes)
+    };
+    _mm_set_epi64x(word(at + 8), word(at))
+}
+
+/// Calls `each` with every 16-byte chunk of `text` and the position of its first
+/// byte. A text of 16 bytes or more is covered by whole chunks inside it, the last
+/// one overlapping the one before: the masks are ORed, and an overlapping byte
+/// sets the same bits twice. A shorter text is one chunk, zero past its end (zero
+/// is in no class).
+#[inline]
+#[target_feature(enable = "sse2")]
+fn for_each_chunk(text: &[u8], mut each: impl FnMut(__m128i, usize)) {
+    let len = text.len();
+    if len < CHUNK {
+        each(load(text, 0), 0);
+        return;
+    }
+    let mut at = 0;
+    while at + CHUNK < len {
+        each(load_inside(text, at), at);
+        at += CHUNK;
+    }
+    each(load_inside(text, len - CHUNK), len - CHUNK);
+}
+
+/// The classes the gates need, in one pass over the text.
 #[target_feature(enable = "sse2")]
 fn classify(text: &[u8]) -> Masks {
-    let len = text.len();
     let mut m = Masks::default();
-    for c in 0..MAX_LEN / CHUNK {
-        let at = c * CHUNK;
-        if at >= len {
-            break;
-        }
-        let v = load(text, at);
+    for_each_chunk(text, |v, at| {
         let digit = digit_bytes(v);
         let assign = _mm_or_si128(eq(v, b'='), eq(v, b':'));
         let cyrillic = eq(_mm_and_si128(v, _mm_set1_epi8(0xFEu8 as i8)), 0xD0);
@@ -145,43 +173,20 @@ fn classify(text: &[u8]) -> Masks {
         m.assign |= bits(assign) << at;
         m.cyrillic_lead |= bits(cyrillic) << at;
         m.anchor |= bits(anchor) << at;
-    }
+        m.join |= bits(joiner_bytes(v)) << at;
+    });
     m
 }
 
-/// The classes only texts with enough digits need, for the numeric gates.
-#[derive(Default)]
-struct NumericMasks {
-    /// Cluster joiners: ` -()`.
-    join: u64,
-    dot: u64,
-    /// `7` and `8`, the trunk digits of dotted phones.
-    trunk: u64,
-    /// `p`/`P`, where the context word `passport` starts.
-    passport_start: u64,
-    /// `i`/`I`, where the context word `inn` starts.
-    inn_start: u64,
-}
-
+/// The bytes of `text` that are the ASCII letter `lower` in either case: where a
+/// context word can start. Asked for only when its gate is otherwise open.
 #[target_feature(enable = "sse2")]
-fn numeric_masks(text: &[u8]) -> NumericMasks {
-    let len = text.len();
-    let mut m = NumericMasks::default();
-    for c in 0..MAX_LEN / CHUNK {
-        let at = c * CHUNK;
-        if at >= len {
-            break;
-        }
-        let v = load(text, at);
-        let join = joiner_bytes(v);
-        let lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
-        m.join |= bits(join) << at;
-        m.dot |= bits(eq(v, b'.')) << at;
-        m.trunk |= bits(_mm_or_si128(eq(v, b'7'), eq(v, b'8'))) << at;
-        m.passport_start |= bits(eq(lower, b'p')) << at;
-        m.inn_start |= bits(eq(lower, b'i')) << at;
-    }
-    m
+fn letter(text: &[u8], lower: u8) -> u64 {
+    let mut mask = 0;
+    for_each_chunk(text, |v, at| {
+        mask |= bits(eq(_mm_or_si128(v, _mm_set1_epi8(0x20)), lower)) << at;
+    });
+    mask
 }
 
 /// The prefilter's [`Hints`] for a text of at most [`MAX_LEN`] bytes.
@@ -209,7 +214,7 @@ pub(crate) fn scan(text: &[u8]) -> Hints {
         confirm_anchor(text, i, &mut h);
     }
     if h.total_digits >= MIN_ANY_DIGITS {
-        numeric_gates(text, m.digit, &mut h);
+        numeric_gates(text, m.digit, m.join, &mut h);
     }
     h
 }
@@ -256,14 +261,9 @@ fn confirm_anchor(text: &[u8], i: usize, h: &mut Hints) {
 /// whether a cluster scan could find a window, the longest digit run, and whether
 /// a context detector could match.
 #[target_feature(enable = "sse2")]
-fn numeric_gates(text: &[u8], digit: u64, h: &mut Hints) {
-    let m = numeric_masks(text);
-    h.windows = clusters_could_hold_a_window(text, digit, m.join);
-    // A dotted phone's trunk: a lone 7 or 8 followed by a dot.
-    let lone = digit & !(digit << 1) & !(digit >> 1);
-    if m.trunk & lone & (m.dot >> 1) != 0 && h.total_digits >= DOTTED_DIGITS {
-        h.windows = true;
-    }
+fn numeric_gates(text: &[u8], digit: u64, join: u64, h: &mut Hints) {
+    h.windows = clusters_could_hold_a_window(text, digit, join)
+        || h.total_digits >= DOTTED_DIGITS && has_dotted_trunk(text, digit);
     if h.windows {
         // Not clean whatever the rest says; the cluster scan measures the runs.
         h.longest_run = u32::MAX;
@@ -287,13 +287,21 @@ fn numeric_gates(text: &[u8], digit: u64, h: &mut Hints) {
     h.context = h.cyrillic
         && (h.total_digits >= MIN_CONTEXT_DIGITS && longest >= PASSPORT_RUN || longest >= INN_RUN);
     if !h.context && h.total_digits >= MIN_CONTEXT_DIGITS && longest >= PASSPORT_RUN {
-        h.context = positions(m.passport_start).any(|i| word_at_fold(i) == passport);
+        h.context = positions(letter(text, b'p')).any(|i| word_at_fold(i) == passport);
     }
     if !h.context && longest >= INN_RUN {
-        h.context = positions(m.inn_start).any(|i| {
+        h.context = positions(letter(text, b'i')).any(|i| {
             word_at_fold(i) & 0xFF_FFFF == inn && (i == 0 || !text[i - 1].is_ascii_alphabetic())
         });
     }
+}
+
+/// True if a lone `7` or `8` is followed by a dot: the trunk of a dotted phone
+/// (`8.916.123.45.67`). Lone digits are few, so each is looked at in turn.
+fn has_dotted_trunk(text: &[u8], digit: u64) -> bool {
+    let lone = digit & !(digit << 1) & !(digit >> 1);
+    positions(lone)
+        .any(|i| matches!(text.get(i), Some(b'7' | b'8')) && text.get(i + 1) == Some(&b'.'))
 }
 
 /// True if some cluster of `digit` groups joined by `join` separators could hold
@@ -358,6 +366,33 @@ mod tests {
                     "len {len}, at {i}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn every_byte_of_every_length_is_classified_once() {
+        // The last chunk of a text overlaps the one before it: each byte must still
+        // count once, at every length and position.
+        for len in 0..=MAX_LEN {
+            for at in 0..len {
+                for (byte, what) in [(b'7', "digit"), (b'@', "at"), (b'=', "assign")] {
+                    let mut text = vec![b'x'; len];
+                    text[at] = byte;
+                    let short = prefilter::scan(&text);
+                    let general = prefilter::scan_general(&text);
+                    assert_eq!(
+                        (short.total_digits, short.at, short.assign),
+                        (general.total_digits, general.at, general.assign),
+                        "{what} at {at} of {len}"
+                    );
+                }
+            }
+            let digits = vec![b'1'; len];
+            assert_eq!(
+                prefilter::scan(&digits).total_digits,
+                len as u32,
+                "{len} digits"
+            );
         }
     }
 
