@@ -8,6 +8,7 @@ use opentelemetry::metrics::{Counter, Meter};
 use opentelemetry::KeyValue;
 
 use crate::names;
+use crate::recent::Recent;
 use crate::rules::{RuleId, Rules};
 
 /// The counter, created on first use so that a global meter provider installed after
@@ -43,14 +44,25 @@ impl Metrics {
     }
 }
 
-/// Counts gathered while redacting one span, resource or string.
+/// Counts gathered while redacting one span, resource or string; and, while
+/// redacting a span, this thread's recently clean texts, borrowed once for the
+/// whole span.
 #[derive(Debug, Default)]
-pub(crate) struct Tally {
+pub(crate) struct Tally<'r> {
     entries: Vec<(RuleId, &'static str, u64)>,
     total: u64,
+    pub(crate) recent: Option<&'r mut Recent>,
 }
 
-impl Tally {
+impl<'r> Tally<'r> {
+    /// A tally for one span, looking texts up in `recent`.
+    pub(crate) fn with_recent(recent: Option<&'r mut Recent>) -> Tally<'r> {
+        Tally {
+            recent,
+            ..Tally::default()
+        }
+    }
+
     pub(crate) fn add(&mut self, rule: RuleId, surface: &'static str) {
         self.total += 1;
         if let Some(e) = self

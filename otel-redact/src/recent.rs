@@ -35,13 +35,34 @@ const EMPTY: Slot = Slot {
 };
 
 /// One thread's texts, and the hashes of texts seen clean once.
-struct Recent {
+pub(crate) struct Recent {
     slots: [Slot; SLOTS],
     seen_once: [u64; SLOTS],
 }
 
+impl std::fmt::Debug for Recent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recent").finish_non_exhaustive()
+    }
+}
+
 thread_local! {
     static RECENT: RefCell<Option<Box<Recent>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with this thread's texts, created on first use; with `None` if they
+/// are in use further up this thread's stack (a redaction re-entered from
+/// inside one) or the thread is exiting. Redacting a whole span borrows them once
+/// here rather than once per value.
+pub(crate) fn with_thread_cache<R>(mut f: impl FnMut(Option<&mut Recent>) -> R) -> R {
+    let out = RECENT.try_with(|recent| match recent.try_borrow_mut() {
+        Ok(mut recent) => f(Some(recent.get_or_insert_with(Recent::new))),
+        Err(_) => f(None),
+    });
+    match out {
+        Ok(out) => out,
+        Err(_) => f(None),
+    }
 }
 
 /// A hash of `text`'s length and its first and last eight bytes (the compare on
@@ -81,45 +102,36 @@ fn same(kept: &[u8], text: &[u8]) -> bool {
         && word(kept, n - 8) == word(text, n - 8)
 }
 
-/// True if `text` was found clean by rule set `rules` on this thread and is still
-/// remembered.
-#[inline]
-pub(crate) fn is_clean(rules: usize, text: &str) -> bool {
-    let bytes = text.as_bytes();
-    if bytes.len() > MAX_LEN {
-        return false;
+impl Recent {
+    fn new() -> Box<Recent> {
+        Box::new(Recent {
+            slots: [EMPTY; SLOTS],
+            seen_once: [0; SLOTS],
+        })
     }
-    let (_, slot) = hash(bytes);
-    RECENT.with(|recent| {
-        let Ok(recent) = recent.try_borrow() else {
-            return false;
-        };
-        recent
-            .as_ref()
-            .and_then(|r| r.slots.get(slot))
-            .is_some_and(|s| s.rules == rules && same(s.bytes.get(..s.len).unwrap_or(&[]), bytes))
-    })
-}
 
-/// Notes that rule set `rules` found `text` clean: the second time in a row for
-/// its slot, the text is kept.
-pub(crate) fn remember_clean(rules: usize, text: &str) {
-    let bytes = text.as_bytes();
-    if bytes.len() > MAX_LEN || rules == 0 {
-        return;
+    /// True if `text` was found clean by rule set `rules` and is still remembered.
+    #[inline]
+    pub(crate) fn is_clean(&self, rules: usize, text: &str) -> bool {
+        let bytes = text.as_bytes();
+        if bytes.len() > MAX_LEN {
+            return false;
+        }
+        let (_, slot) = hash(bytes);
+        self.slots
+            .get(slot)
+            .is_some_and(|s| s.rules == rules && same(s.bytes.get(..s.len).unwrap_or(&[]), bytes))
     }
-    let (h, slot) = hash(bytes);
-    RECENT.with(|recent| {
-        let Ok(mut recent) = recent.try_borrow_mut() else {
+
+    /// Notes that rule set `rules` found `text` clean: the second time in a row
+    /// for its slot, the text is kept.
+    pub(crate) fn remember_clean(&mut self, rules: usize, text: &str) {
+        let bytes = text.as_bytes();
+        if bytes.len() > MAX_LEN || rules == 0 {
             return;
-        };
-        let r = recent.get_or_insert_with(|| {
-            Box::new(Recent {
-                slots: [EMPTY; SLOTS],
-                seen_once: [0; SLOTS],
-            })
-        });
-        let (Some(seen), Some(s)) = (r.seen_once.get_mut(slot), r.slots.get_mut(slot)) else {
+        }
+        let (h, slot) = hash(bytes);
+        let (Some(seen), Some(s)) = (self.seen_once.get_mut(slot), self.slots.get_mut(slot)) else {
             return;
         };
         if *seen != h {
@@ -129,6 +141,26 @@ pub(crate) fn remember_clean(rules: usize, text: &str) {
         s.rules = rules;
         s.len = bytes.len();
         s.bytes[..bytes.len()].copy_from_slice(bytes);
+    }
+}
+
+/// [`Recent::is_clean`] on this thread's texts (false if they are in use).
+pub(crate) fn is_clean(rules: usize, text: &str) -> bool {
+    if text.len() > MAX_LEN {
+        return false;
+    }
+    with_thread_cache(|recent| recent.is_some_and(|r| r.is_clean(rules, text)))
+}
+
+/// [`Recent::remember_clean`] on this thread's texts (nothing if they are in use).
+pub(crate) fn remember_clean(rules: usize, text: &str) {
+    if text.len() > MAX_LEN {
+        return;
+    }
+    with_thread_cache(|recent| {
+        if let Some(r) = recent {
+            r.remember_clean(rules, text);
+        }
     });
 }
 
@@ -170,6 +202,22 @@ mod tests {
                 assert!(!is_clean(11, &other), "len {len}, changed at {at}");
             }
         }
+    }
+
+    #[test]
+    fn a_nested_borrow_finds_nothing_and_keeps_nothing() {
+        remember_clean(13, "orders.internal");
+        remember_clean(13, "orders.internal");
+        with_thread_cache(|outer| {
+            assert!(outer.is_some_and(|r| r.is_clean(13, "orders.internal")));
+            // Re-entered while the span walk holds the texts: no answer, no panic.
+            assert!(with_thread_cache(|inner| inner.is_none()));
+            assert!(!is_clean(13, "orders.internal"));
+            remember_clean(13, "api.internal");
+        });
+        assert!(is_clean(13, "orders.internal"));
+        remember_clean(13, "api.internal");
+        assert!(!is_clean(13, "api.internal"), "the nested note was dropped");
     }
 
     #[test]

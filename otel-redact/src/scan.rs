@@ -150,14 +150,21 @@ impl Rules {
     /// A literal already found clean costs one cache lookup, a short text found
     /// clean recently on this thread a hash and a compare; other text one prefilter
     /// pass, and a call into the detectors only if that finds anything.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn redact_text<'t>(
         &self,
         text: &'t str,
         surface: &'static str,
         tally: &mut Tally,
     ) -> Cow<'t, str> {
-        if self.clean_literals.get(text).is_some() || recent::is_clean(self.keys.id(), text) {
+        if self.clean_literals.get(text).is_some() {
+            return Cow::Borrowed(text);
+        }
+        let known_clean = match tally.recent.as_deref() {
+            Some(recent) => recent.is_clean(self.keys.id(), text),
+            None => recent::is_clean(self.keys.id(), text),
+        };
+        if known_clean {
             return Cow::Borrowed(text);
         }
         self.redact_unknown_text(text, surface, tally)
@@ -176,7 +183,7 @@ impl Rules {
         if text.len() <= self.max_scan_len {
             let h = prefilter::scan(text.as_bytes());
             if h.is_clean() && self.custom.is_empty() {
-                self.remember_clean(text);
+                self.remember_clean(text, tally);
                 return Cow::Borrowed(text);
             }
             hints = Some(h);
@@ -186,9 +193,12 @@ impl Rules {
 
     /// Remembers a text found clean: by address if it is a literal, else by content
     /// on this thread if it is short.
-    fn remember_clean(&self, text: &str) {
+    fn remember_clean(&self, text: &str, tally: &mut Tally) {
         if !self.clean_literals.put(text, CLEAN) {
-            recent::remember_clean(self.keys.id(), text);
+            match tally.recent.as_deref_mut() {
+                Some(recent) => recent.remember_clean(self.keys.id(), text),
+                None => recent::remember_clean(self.keys.id(), text),
+            }
         }
     }
 
@@ -203,7 +213,7 @@ impl Rules {
     ) -> Cow<'t, str> {
         let found = self.matches_with(text, hints);
         if found.is_empty() {
-            self.remember_clean(text);
+            self.remember_clean(text, tally);
             return Cow::Borrowed(text);
         }
         for c in &found {

@@ -10,13 +10,18 @@ use opentelemetry_sdk::Resource;
 
 use crate::metrics::Tally;
 use crate::names::*;
+use crate::recent;
 use crate::rules::Rules;
 use crate::value::ValueRedaction;
 
 impl Rules {
     /// Redacts every surface of a span in place; returns the number of redactions.
     pub(crate) fn redact_span(&self, span: &mut SpanData) -> u64 {
-        let mut tally = Tally::default();
+        recent::with_thread_cache(|recent| self.redact_span_with(span, Tally::with_recent(recent)))
+    }
+
+    /// [`Rules::redact_span`] with this thread's recently clean texts at hand.
+    fn redact_span_with(&self, span: &mut SpanData, mut tally: Tally) -> u64 {
         self.redact_cow(&mut span.name, SURFACE_SPAN_NAME, &mut tally);
         self.redact_attributes(&mut span.attributes, SURFACE_SPAN_ATTRIBUTE, &mut tally);
         for event in span.events.events.iter_mut() {
