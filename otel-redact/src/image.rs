@@ -110,9 +110,15 @@ fn read_image() -> Option<Image> {
 
 /// Slots in one [`StaticVerdicts`] table (direct-mapped; 32 KiB).
 const SLOTS: usize = 4096;
+/// Largest verdict a slot holds (the low 15 bits of its word).
+pub(crate) const MAX_VERDICT: u16 = 0x7FFF;
+/// The bits of a slot's word that hold the verdict.
+const VERDICT: u64 = MAX_VERDICT as u64;
+/// Set in every stored entry: tells a stored verdict 0 from an empty slot.
+const STORED: u64 = 0x8000;
 
 /// A verdict cache for strings in the read-only image, shared by every thread: each
-/// slot holds the string's offset, its length and a 16-bit verdict in one atomic
+/// slot holds the string's offset, its length and a 15-bit verdict in one atomic
 /// word, so a lookup is one load and one compare, and a racing insert can only
 /// replace a whole entry, never tear one.
 #[derive(Debug)]
@@ -154,12 +160,13 @@ impl StaticVerdicts {
     pub(crate) fn get(&self, s: &str) -> Option<u16> {
         let (slot, tag) = self.locate(s)?;
         let entry = self.slots[slot % SLOTS].load(Ordering::Relaxed);
-        // Verdicts are stored plus one, so an empty slot (0) never matches.
-        (entry & !0xFFFF == tag && entry & 0xFFFF != 0).then(|| (entry & 0xFFFF) as u16 - 1)
+        // A stored entry has its `STORED` bit set, so an empty slot (0) never
+        // matches; one compare checks both.
+        (entry & !VERDICT == tag | STORED).then_some((entry & VERDICT) as u16)
     }
 
-    /// Remembers `verdict` (below `u16::MAX`) for `s` if `s` is a literal; returns
-    /// whether it was one.
+    /// Remembers `verdict` for `s` if `s` is a literal; returns whether it was one.
+    /// Verdicts above [`MAX_VERDICT`] are not kept.
     #[inline]
     pub(crate) fn put(&self, s: &str, verdict: u16) -> bool {
         if self.image.offset_of(s).is_none() {
@@ -168,8 +175,8 @@ impl StaticVerdicts {
         let Some((slot, tag)) = self.locate(s) else {
             return true;
         };
-        if let Some(code) = verdict.checked_add(1) {
-            self.slots[slot % SLOTS].store(tag | u64::from(code), Ordering::Relaxed);
+        if verdict <= MAX_VERDICT {
+            self.slots[slot % SLOTS].store(tag | STORED | u64::from(verdict), Ordering::Relaxed);
         }
         true
     }
