@@ -86,20 +86,31 @@ fn word(bytes: &[u8], at: usize) -> u64 {
         .map_or(0, u64::from_le_bytes)
 }
 
-/// `kept == text`, as word compares inline (no `memcmp` call for a user agent).
+/// Bytes `at..at + 16` of `bytes` as one wide word (0 if out of range).
+fn wide(bytes: &[u8], at: usize) -> u128 {
+    bytes
+        .get(at..at + 16)
+        .and_then(|w| <[u8; 16]>::try_from(w).ok())
+        .map_or(0, u128::from_le_bytes)
+}
+
+/// `kept == text`, as word compares inline (no `memcmp` call for a user agent):
+/// 16 bytes at a time, the last compare overlapping the one before.
 fn same(kept: &[u8], text: &[u8]) -> bool {
     let n = text.len();
     if kept.len() != n {
         return false;
     }
-    if n < 8 {
-        return kept == text;
+    if n < 16 {
+        if n < 8 {
+            return kept == text;
+        }
+        return word(kept, 0) == word(text, 0) && word(kept, n - 8) == word(text, n - 8);
     }
-    // Whole words from the front, then the last word (overlapping the one before).
-    (0..n - 8)
-        .step_by(8)
-        .all(|at| word(kept, at) == word(text, at))
-        && word(kept, n - 8) == word(text, n - 8)
+    (0..n - 16)
+        .step_by(16)
+        .all(|at| wide(kept, at) == wide(text, at))
+        && wide(kept, n - 16) == wide(text, n - 16)
 }
 
 impl Recent {
@@ -118,9 +129,13 @@ impl Recent {
             return false;
         }
         let (_, slot) = hash(bytes);
-        self.slots
-            .get(slot)
-            .is_some_and(|s| s.rules == rules && same(s.bytes.get(..s.len).unwrap_or(&[]), bytes))
+        self.slots.get(slot).is_some_and(|s| {
+            s.rules == rules
+                && s.len == bytes.len()
+                && s.bytes
+                    .get(..bytes.len())
+                    .is_some_and(|kept| same(kept, bytes))
+        })
     }
 
     /// Notes that rule set `rules` found `text` clean: the second time in a row
