@@ -140,12 +140,15 @@ impl StaticVerdicts {
     /// with the same tag are at the same address with the same length.
     #[inline]
     fn locate(&self, s: &str) -> Option<(usize, u64)> {
-        // One compare turns away heap strings (above the image) and anything below.
-        let offset = u32::try_from((s.as_ptr() as usize).wrapping_sub(self.image.base))
-            .ok()
-            .filter(|&o| o < self.image.extent)?;
+        // One compare turns away heap strings (above the image) and anything below
+        // (wrapped around to a huge offset); `extent` fits 32 bits, so the offset
+        // does too.
+        let offset = (s.as_ptr() as usize).wrapping_sub(self.image.base);
+        if offset >= self.image.extent as usize {
+            return None;
+        }
         let len = u16::try_from(s.len()).ok()?;
-        let tag = u64::from(offset) << 32 | u64::from(len) << 16;
+        let tag = (offset as u64) << 32 | u64::from(len) << 16;
         // Literals are distinct addresses packed together in the image, so the low
         // bits of the offset already spread them over the slots (no multiply on
         // the path every attribute takes).

@@ -20,16 +20,12 @@ use std::arch::x86_64::{
 
 use crate::detectors::numeric::{glued_left, MIN_DETECTOR_DIGITS};
 use crate::detectors::phone::DOTTED_DIGITS;
-use crate::prefilter::{Hints, MIN_ANY_DIGITS, MIN_CONTEXT_DIGITS};
+use crate::prefilter::{Hints, INN_RUN, MIN_ANY_DIGITS, MIN_CONTEXT_DIGITS, PASSPORT_RUN};
 
 /// Longest text classified here.
 pub(crate) const MAX_LEN: usize = 64;
 /// Bytes per SSE2 compare.
 const CHUNK: usize = 16;
-/// Consecutive digits the passport context needs (its last group).
-const PASSPORT_RUN: u32 = 6;
-/// Consecutive digits the INN context needs.
-const INN_RUN: u32 = 10;
 
 /// One mask per class of byte, bit `i` for byte `i`.
 #[derive(Default)]
@@ -270,12 +266,7 @@ fn numeric_gates(text: &[u8], digit: u64, join: u64, h: &mut Hints) {
         h.context = h.total_digits >= MIN_CONTEXT_DIGITS;
         return;
     }
-    let mut run = digit;
-    let mut longest = 0;
-    while run != 0 {
-        run &= run << 1;
-        longest += 1;
-    }
+    let longest = run_class(digit);
     h.longest_run = longest;
     // The context words, as `prefilter::passport_word` and `inn_word` find them,
     // looked for only where their first letter is: eight (or three) bytes compared
@@ -293,6 +284,22 @@ fn numeric_gates(text: &[u8], digit: u64, join: u64, h: &mut Hints) {
         h.context = positions(letter(text, b'i')).any(|i| {
             word_at_fold(i) & 0xFF_FFFF == inn && (i == 0 || !text[i - 1].is_ascii_alphabetic())
         });
+    }
+}
+
+/// The longest run of set bits of `digit`, rounded down to what the context gates
+/// tell apart: [`INN_RUN`], [`PASSPORT_RUN`] or 0. Shifts that double the run
+/// checked, instead of a loop as long as the run.
+pub(crate) fn run_class(digit: u64) -> u32 {
+    // Bit i of `two`: bits i..i+2 of `digit` set; of `four`: bits i..i+4.
+    let two = digit & (digit >> 1);
+    let four = two & (two >> 2);
+    if four & (four >> 4) & (two >> 8) != 0 {
+        INN_RUN
+    } else if four & (two >> 4) != 0 {
+        PASSPORT_RUN
+    } else {
+        0
     }
 }
 
@@ -393,6 +400,35 @@ mod tests {
                 len as u32,
                 "{len} digits"
             );
+        }
+    }
+
+    #[test]
+    fn run_classes_match_the_longest_run() {
+        let longest = |mut m: u64| {
+            let mut n = 0;
+            while m != 0 {
+                m &= m << 1;
+                n += 1;
+            }
+            n
+        };
+        for len in 0..=64u32 {
+            for at in 0..=(64 - len) {
+                let run = if len == 0 {
+                    0
+                } else {
+                    (u64::MAX >> (64 - len)) << at
+                };
+                // A shorter run beside it must not change the class.
+                let mask = run | if at >= 7 { 0b11111 << (at - 7) } else { 0 };
+                let want = match longest(mask) {
+                    n if n >= INN_RUN => INN_RUN,
+                    n if n >= PASSPORT_RUN => PASSPORT_RUN,
+                    _ => 0,
+                };
+                assert_eq!(run_class(mask), want, "run of {len} at {at}");
+            }
         }
     }
 

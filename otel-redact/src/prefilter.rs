@@ -39,8 +39,9 @@ pub(crate) struct Hints {
     /// passport, dotted phone): at least [`MIN_ANY_DIGITS`] digits, or for short
     /// texts, that many in one unglued cluster.
     pub windows: bool,
-    /// The longest run of consecutive digits, if known (short texts with enough
-    /// digits); `u32::MAX` if not.
+    /// The longest run of consecutive digits rounded down to what the context
+    /// gates tell apart ([`INN_RUN`], [`PASSPORT_RUN`] or 0), if known (short texts
+    /// with enough digits); `u32::MAX` if not.
     pub longest_run: u32,
     /// A context detector (passport or INN after its keyword) could match.
     pub context: bool,
@@ -64,6 +65,10 @@ impl Hints {
 pub(crate) const MIN_ANY_DIGITS: u32 = 9;
 /// Fewest digits a context-word detector (passport, INN) needs in the whole text.
 pub(crate) const MIN_CONTEXT_DIGITS: u32 = 10;
+/// Consecutive digits the passport context needs (its number's last group).
+pub(crate) const PASSPORT_RUN: u32 = 6;
+/// Consecutive digits the INN context needs (INNs are 10 or 12 digits).
+pub(crate) const INN_RUN: u32 = 10;
 
 /// Bytes handled in one step of the fast path.
 const CHUNK: usize = 16;

@@ -14,17 +14,13 @@
 use std::arch::x86_64::_mm_or_si128;
 
 use crate::detectors::numeric::{Runs, MIN_DETECTOR_DIGITS};
-use crate::masks::{bits, digit_bytes, eq, joiner_bytes, load, runs_of, span};
+use crate::masks::{bits, digit_bytes, eq, joiner_bytes, load, run_class, runs_of, span};
 
 /// Bytes per block of masks.
 const BLOCK: usize = 64;
 /// Separator bytes a joiner may be from a digit (the scan joins groups across at
 /// most three).
 const MAX_JOIN: u32 = 3;
-/// Digit runs the gates tell apart: at least 10 (the INN context), at least 6 (the
-/// passport context's last group), shorter.
-const LONGEST_NEEDED: u32 = 10;
-const PASSPORT_RUN: u32 = 6;
 
 /// One block's classes, bit `i` for byte `i` of the block.
 #[derive(Clone, Copy, Default)]
@@ -116,18 +112,8 @@ pub(crate) fn for_each_region(text: &[u8], mut region: impl FnMut(usize, usize))
         // The longest digit run: across the edge, then inside the block.
         let leading = (!cur.digit).trailing_zeros();
         longest = longest.max(digits_in_a_row + leading);
-        // Inside: only the thresholds the gates use (6 and 10) matter.
-        let d = cur.digit;
-        let two = d & (d >> 1);
-        let four = two & (two >> 2);
-        let inside = if four & (four >> 4) & (two >> 8) != 0 {
-            LONGEST_NEEDED
-        } else if four & (two >> 4) != 0 {
-            PASSPORT_RUN
-        } else {
-            0
-        };
-        longest = longest.max(inside);
+        // Inside: only the thresholds the gates use matter.
+        longest = longest.max(run_class(cur.digit));
         digits_in_a_row = if cur.digit == u64::MAX {
             digits_in_a_row + 64
         } else {

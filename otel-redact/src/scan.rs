@@ -17,7 +17,7 @@ use crate::action::{write_replacement, Action};
 use crate::detectors::{card, snils};
 use crate::detectors::{email, inn, name, numeric, passport, phone, Detector};
 use crate::metrics::Tally;
-use crate::prefilter::{self, Hints, MIN_CONTEXT_DIGITS};
+use crate::prefilter::{self, Hints, INN_RUN, MIN_CONTEXT_DIGITS, PASSPORT_RUN};
 use crate::recent;
 use crate::rules::{RuleId, Rules};
 
@@ -66,8 +66,8 @@ impl Rules {
         }
         // Passport numbers end in 6 consecutive digits, INNs are 10 or 12.
         let longest = runs.map_or(hints.longest_run as usize, |r| r.longest);
-        let passport_gate = self.passport_context.is_some() && longest >= 6;
-        let inn_gate = self.inn_context.is_some() && longest >= 10;
+        let passport_gate = self.passport_context.is_some() && longest >= PASSPORT_RUN as usize;
+        let inn_gate = self.inn_context.is_some() && longest >= INN_RUN as usize;
         if hints.total_digits >= MIN_CONTEXT_DIGITS && (passport_gate || inn_gate) {
             // Context words only matter next to enough digits; look for them only then.
             let cyrillic = hints.cyrillic;
