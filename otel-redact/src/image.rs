@@ -152,7 +152,7 @@ impl StaticVerdicts {
         // Literals are distinct addresses packed together in the image, so the low
         // bits of the offset already spread them over the slots (no multiply on
         // the path every attribute takes).
-        Some((offset as usize % SLOTS, tag))
+        Some((offset % SLOTS, tag))
     }
 
     /// The verdict stored for `s`, if `s` is a literal seen before.
