@@ -2,7 +2,8 @@
 //! (`PERCALL_N`, default 2000, after 200 warm-up) either bare or traced
 //! (`PERCALL_MODE=bare|headers|traced`; `headers` is bare lapin carrying the
 //! headers the traced side adds) against the real broker, counting heap
-//! allocations. Meant for `valgrind --tool=callgrind`, where instruction counts
+//! allocations (`PERCALL_HEADERS` picks which headers `headers` carries, to price
+//! them one by one). Meant for `valgrind --tool=callgrind`, where instruction counts
 //! per message do not depend on machine load:
 //!
 //! ```text
@@ -51,6 +52,61 @@ mod rig;
 
 use rig::DiscardSpans;
 
+/// What `headers` mode carries: the three headers and the `timestamp` property
+/// a traced publish adds.
+const DEFAULT_HEADERS: &str = "tp,order,pub,ts";
+
+/// `properties` with the context headers `spec` names (`PERCALL_HEADERS`, comma
+/// separated), to price each one and each encoding of it: `tp` (`traceparent` as
+/// a long string), `tp-bytes` (as a byte array), `tp-short` (as a short string,
+/// which RabbitMQ refuses by closing the channel: not an option on the wire),
+/// `order` (the order header), `pub` (published-at as a long long int), `pub-ts`
+/// (as an AMQP timestamp), `ts` (the `timestamp` property).
+fn context_properties(properties: BasicProperties, spec: &str) -> BasicProperties {
+    const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let mut headers = FieldTable::default();
+    let mut timestamp = false;
+    for part in spec.split(',') {
+        let (key, value) = match part {
+            "tp" => ("traceparent", AMQPValue::LongString(TRACEPARENT.into())),
+            "tp-bytes" => (
+                "traceparent",
+                AMQPValue::ByteArray(TRACEPARENT.as_bytes().to_vec().into()),
+            ),
+            "tp-short" => ("traceparent", AMQPValue::ShortString(TRACEPARENT.into())),
+            "order" => (
+                otel_order::names::HEADER_ORDER,
+                AMQPValue::LongString("id=ORD-2026-000123;status=SUBMITTED".into()),
+            ),
+            "pub" => (
+                otel_amqp::names::HEADER_PUBLISHED_AT,
+                AMQPValue::LongLongInt(1_763_780_000_000),
+            ),
+            "pub-ts" => (
+                otel_amqp::names::HEADER_PUBLISHED_AT,
+                AMQPValue::Timestamp(1_763_780_000_000),
+            ),
+            "ts" => {
+                timestamp = true;
+                continue;
+            }
+            "" => continue,
+            other => panic!("PERCALL_HEADERS: unknown part {other:?}"),
+        };
+        headers.insert(key.into(), value);
+    }
+    let properties = if headers.inner().is_empty() {
+        properties
+    } else {
+        properties.with_headers(headers)
+    };
+    if timestamp {
+        properties.with_timestamp(1_763_780_000)
+    } else {
+        properties
+    }
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; nothing to parse.
     let mode = std::env::var("PERCALL_MODE").unwrap_or_default();
@@ -58,6 +114,7 @@ fn main() {
     // context costs lapin and the broker, without any instrumentation).
     let with_headers = mode == "headers";
     let traced = mode != "bare" && !with_headers;
+    let header_spec = std::env::var("PERCALL_HEADERS").unwrap_or_else(|_| DEFAULT_HEADERS.into());
     let n: usize = std::env::var("PERCALL_N")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -130,22 +187,7 @@ fn main() {
                 if !with_headers {
                     return properties();
                 }
-                let mut headers = FieldTable::default();
-                headers.insert(
-                    "traceparent".into(),
-                    AMQPValue::LongString(
-                        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into(),
-                    ),
-                );
-                headers.insert(
-                    otel_order::names::HEADER_ORDER.into(),
-                    AMQPValue::LongString("id=ORD-2026-000123;status=SUBMITTED".into()),
-                );
-                headers.insert(
-                    "ordertrace-published-at".into(),
-                    AMQPValue::LongLongInt(1_763_780_000_000),
-                );
-                properties().with_headers(headers).with_timestamp(1_763_780_000)
+                context_properties(properties(), &header_spec)
             };
             let mut left = count;
             while left > 0 {
