@@ -1,7 +1,8 @@
 //! Deterministic per-message cost for profiling: publish + consume `N` messages
 //! (`PERCALL_N`, default 2000, after 200 warm-up) either bare or traced
-//! (`PERCALL_MODE=bare|headers|traced`; `headers` is bare lapin carrying the
-//! headers the traced side adds) against the real broker, counting heap
+//! (`PERCALL_MODE=bare|headers|floor|traced`; `headers` is bare lapin carrying
+//! the headers the traced side adds, `floor` that plus a bare SDK producer and
+//! consumer span, see the rig's `FloorSpans`) against the real broker, counting heap
 //! allocations (`PERCALL_HEADERS` picks which headers `headers` carries, to price
 //! them one by one). Meant for `valgrind --tool=callgrind`, where instruction counts
 //! per message do not depend on machine load:
@@ -112,7 +113,10 @@ fn main() {
     let mode = std::env::var("PERCALL_MODE").unwrap_or_default();
     // `headers`: bare lapin carrying the headers the traced side adds (what the
     // context costs lapin and the broker, without any instrumentation).
-    let with_headers = mode == "headers";
+    // `floor`: `headers` plus a bare SDK producer and consumer span per message
+    // (the rig's `FloorSpans`).
+    let floor = mode == "floor";
+    let with_headers = mode == "headers" || floor;
     let traced = mode != "bare" && !with_headers;
     let header_spec = std::env::var("PERCALL_HEADERS").unwrap_or_else(|_| DEFAULT_HEADERS.into());
     let n: usize = std::env::var("PERCALL_N")
@@ -162,18 +166,24 @@ fn main() {
         let order = OrderContext::new(OrderId::new("ORD-2026-000123").unwrap())
             .with_status_only(OrderStatus::Submitted);
         let cx = Context::new().with_order(order);
+        let floor_spans = floor.then(|| rig::FloorSpans::new(&tracer_provider, &queue));
         let payload = br#"{"order":"ORD-2026-000123","status":"SUBMITTED","items":[{"sku":"RING-1","qty":1}]}"#.to_vec();
         let mut consumer = Some(consumer);
         let mut run = async |count: usize| {
             let mut c = consumer.take().unwrap();
             let tracer = tracer.clone();
+            let (spans, consume_cx) = (floor_spans.clone(), cx.clone());
             let consume = tokio::spawn(async move {
                 for _ in 0..count {
                     let delivery = c.next().await.unwrap().unwrap();
                     if traced {
                         tracer.trace(delivery).ack(BasicAckOptions::default()).await.unwrap();
                     } else {
+                        let span = spans.as_ref().map(|f| f.process(&consume_cx, &delivery));
                         delivery.ack(BasicAckOptions::default()).await.unwrap();
+                        if let Some(span) = span {
+                            rig::FloorSpans::settled(span);
+                        }
                     }
                 }
                 c
@@ -216,21 +226,24 @@ fn main() {
                 } else {
                     let mut confirms = Vec::with_capacity(m);
                     for _ in 0..m {
-                        confirms.push(
-                            publisher
-                                .basic_publish(
-                                    "".into(),
-                                    queue.as_str().into(),
-                                    BasicPublishOptions::default(),
-                                    &payload,
-                                    bare_properties(),
-                                )
-                                .await
-                                .unwrap(),
-                        );
+                        let span = floor_spans.as_ref().map(|f| f.publish(&cx, payload.len(), "m"));
+                        let confirm = publisher
+                            .basic_publish(
+                                "".into(),
+                                queue.as_str().into(),
+                                BasicPublishOptions::default(),
+                                &payload,
+                                bare_properties(),
+                            )
+                            .await
+                            .unwrap();
+                        confirms.push((confirm, span));
                     }
-                    for confirm in confirms {
+                    for (confirm, span) in confirms {
                         assert!(confirm.await.unwrap().is_ack());
+                        if let Some(span) = span {
+                            rig::FloorSpans::published(span);
+                        }
                     }
                 }
             }
@@ -244,7 +257,15 @@ fn main() {
         let allocs = ALLOCS.load(Ordering::Relaxed) - allocs;
         println!(
             "{} {n} messages: {:.0} msg/s, {:.1} allocations per message",
-            if traced { "traced" } else if with_headers { "bare+headers" } else { "bare" },
+            if traced {
+                "traced"
+            } else if floor {
+                "floor"
+            } else if with_headers {
+                "bare+headers"
+            } else {
+                "bare"
+            },
             n as f64 / elapsed.as_secs_f64(),
             allocs as f64 / n as f64
         );

@@ -16,12 +16,14 @@ use lapin::options::{
 };
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, Consumer};
-use opentelemetry::Context;
+use opentelemetry::trace::{Span as _, SpanKind, Tracer as _, TracerProvider as _};
+use opentelemetry::{Context, KeyValue, Value};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::metrics::data::ResourceMetrics;
 use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Temporality};
-use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
+use opentelemetry_sdk::trace::{self as sdk, SdkTracer, SdkTracerProvider, SpanData, SpanExporter};
+use otel_amqp::names::*;
 use otel_amqp::{AmqpTelemetry, ConsumerConfig, DeliveryTracer, TracedChannel};
 use otel_order::{OrderContext, OrderContextExt, OrderId, OrderStatus};
 
@@ -36,6 +38,123 @@ pub enum Publish {
     Headers,
     /// `TracedChannel`.
     Traced,
+    /// Bare lapin carrying the headers, under a [`FloorSpans`] producer span.
+    Floor,
+}
+
+/// How the consuming side of a `split_batch` runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Consume {
+    /// Bare lapin.
+    Bare,
+    /// `DeliveryTracer`.
+    Traced,
+    /// Bare lapin under a [`FloorSpans`] consumer span.
+    Floor,
+}
+
+/// The least any instrumentation meeting the issue must do per message besides
+/// carrying the context headers: one PRODUCER and one CONSUMER span, started and
+/// ended through the same tracer provider as this crate's, with as many attributes
+/// as this crate's spans carry (static strings where it has static ones, a
+/// per-message string for the message id, the order's context as the parent so
+/// the order processor stamps `order.id`), and nothing else: no header injection
+/// or extraction, no links, no metrics, no context made current.
+#[derive(Clone)]
+pub struct FloorSpans {
+    tracer: SdkTracer,
+    queue: Value,
+    process_name: &'static str,
+}
+
+impl FloorSpans {
+    pub fn new(provider: &SdkTracerProvider, queue: &str) -> FloorSpans {
+        FloorSpans {
+            tracer: provider.tracer("floor"),
+            queue: Value::from(Arc::<str>::from(queue)),
+            process_name: Box::leak(format!("process {queue}").into_boxed_str()),
+        }
+    }
+
+    /// The publish span: 8 attributes at the start, 1 at the end, `order.id`.
+    pub fn publish(&self, cx: &Context, payload_len: usize, message_id: &str) -> sdk::Span {
+        let mut attributes = Vec::with_capacity(10);
+        attributes.extend([
+            KeyValue::new(MESSAGING_SYSTEM, SYSTEM_RABBITMQ),
+            KeyValue::new(MESSAGING_OPERATION_TYPE, OPERATION_TYPE_SEND),
+            KeyValue::new(MESSAGING_OPERATION_NAME, OPERATION_NAME_PUBLISH),
+            KeyValue::new(MESSAGING_DESTINATION_NAME, DEFAULT_EXCHANGE),
+            KeyValue::new(MESSAGING_MESSAGE_BODY_SIZE, payload_len as i64),
+            KeyValue::new(
+                MESSAGING_RABBITMQ_DESTINATION_ROUTING_KEY,
+                self.queue.clone(),
+            ),
+            KeyValue::new(
+                MESSAGING_MESSAGE_ID,
+                Value::from(Arc::<str>::from(message_id)),
+            ),
+            KeyValue::new(otel_order::names::ORDER_STATUS, "SUBMITTED"),
+        ]);
+        self.tracer
+            .span_builder("publish amq.default")
+            .with_kind(SpanKind::Producer)
+            .with_attributes(attributes)
+            .start_with_context(&self.tracer, cx)
+    }
+
+    pub fn published(mut span: sdk::Span) {
+        span.set_attribute(KeyValue::new(ATTR_CONFIRM, "ack"));
+        span.end();
+    }
+
+    /// The process span: 13 attributes at the start, 3 at the settle, `order.id`.
+    pub fn process(&self, cx: &Context, delivery: &lapin::message::Delivery) -> sdk::Span {
+        let mut attributes = Vec::with_capacity(17);
+        attributes.extend([
+            KeyValue::new(MESSAGING_SYSTEM, SYSTEM_RABBITMQ),
+            KeyValue::new(MESSAGING_OPERATION_TYPE, OPERATION_TYPE_PROCESS),
+            KeyValue::new(MESSAGING_OPERATION_NAME, OPERATION_NAME_PROCESS),
+            KeyValue::new(MESSAGING_DESTINATION_NAME, self.queue.clone()),
+            KeyValue::new(
+                MESSAGING_RABBITMQ_MESSAGE_DELIVERY_TAG,
+                delivery.delivery_tag as i64,
+            ),
+            KeyValue::new(ATTR_REDELIVERED, delivery.redelivered),
+            KeyValue::new(MESSAGING_MESSAGE_BODY_SIZE, delivery.data.len() as i64),
+            KeyValue::new(ATTR_EXCHANGE, DEFAULT_EXCHANGE),
+            KeyValue::new(
+                MESSAGING_RABBITMQ_DESTINATION_ROUTING_KEY,
+                self.queue.clone(),
+            ),
+            KeyValue::new(
+                MESSAGING_MESSAGE_ID,
+                Value::from(Arc::<str>::from(
+                    delivery
+                        .properties
+                        .message_id()
+                        .as_ref()
+                        .map_or("", |id| id.as_str()),
+                )),
+            ),
+            KeyValue::new(otel_order::names::ORDER_STATUS, "SUBMITTED"),
+            KeyValue::new(ATTR_QUEUE_WAIT, 0.0),
+            KeyValue::new(ATTR_QUEUE_WAIT_SOURCE, "header"),
+        ]);
+        self.tracer
+            .span_builder(self.process_name)
+            .with_kind(SpanKind::Consumer)
+            .with_attributes(attributes)
+            .start_with_context(&self.tracer, cx)
+    }
+
+    pub fn settled(mut span: sdk::Span) {
+        span.set_attributes([
+            KeyValue::new(ATTR_SETTLE, "ack"),
+            KeyValue::new(ATTR_SETTLE_REQUEUE, false),
+            KeyValue::new(ATTR_SETTLE_MULTIPLE, false),
+        ]);
+        span.end();
+    }
 }
 
 #[derive(Debug, Default, Clone)]
@@ -106,6 +225,7 @@ pub struct Rig {
     tracer: DeliveryTracer,
     cx: Context,
     payload: Vec<u8>,
+    floor: Option<FloorSpans>,
 }
 
 impl Rig {
@@ -157,7 +277,14 @@ impl Rig {
             consumer: Some(consumer),
             cx: Context::new().with_order(order),
             payload: br#"{"order":"ORD-2026-000123","status":"SUBMITTED","items":[{"sku":"RING-1","qty":1}]}"#.to_vec(),
+            floor: None,
         }
+    }
+
+    /// Enable `Publish::Floor` / `Consume::Floor`, with spans from `provider`.
+    pub fn with_floor(mut self, provider: &SdkTracerProvider) -> Rig {
+        self.floor = Some(FloorSpans::new(provider, &self.queue));
+        self
     }
 
     fn properties() -> BasicProperties {
@@ -257,12 +384,19 @@ impl Rig {
     }
 
     /// A batch with each side chosen on its own (see `benches/split.rs`): the
-    /// publisher bare, bare carrying the context headers, or traced; the
-    /// consumer bare or traced.
-    pub async fn split_batch(&mut self, publish: Publish, traced_consume: bool) {
+    /// publisher bare, bare carrying the context headers, traced, or the floor;
+    /// the consumer bare, traced, or the floor. The floor needs [`Rig::with_floor`].
+    pub async fn split_batch(&mut self, publish: Publish, consume: Consume) {
+        let floor = self.floor.clone();
+        let floor = || {
+            floor
+                .clone()
+                .expect("Rig::with_floor for the floor variants")
+        };
         let publish = async {
             let mut confirms = Vec::with_capacity(BATCH);
             let mut traced = Vec::with_capacity(BATCH);
+            let spans = (publish == Publish::Floor).then(floor);
             for _ in 0..BATCH {
                 let queue = self.queue.as_str().into();
                 let options = BasicPublishOptions::default();
@@ -280,26 +414,34 @@ impl Rig {
                             .await
                             .unwrap(),
                     ),
-                    Publish::Bare | Publish::Headers => confirms.push(
-                        self.publisher
+                    Publish::Bare | Publish::Headers | Publish::Floor => {
+                        let span = spans
+                            .as_ref()
+                            .map(|f| f.publish(&self.cx, self.payload.len(), "m"));
+                        let confirm = self
+                            .publisher
                             .basic_publish(
                                 "".into(),
                                 queue,
                                 options,
                                 &self.payload,
-                                if publish == Publish::Headers {
-                                    Self::properties_with_context()
-                                } else {
+                                if publish == Publish::Bare {
                                     Self::properties()
+                                } else {
+                                    Self::properties_with_context()
                                 },
                             )
                             .await
-                            .unwrap(),
-                    ),
+                            .unwrap();
+                        confirms.push((confirm, span));
+                    }
                 }
             }
-            for confirm in confirms {
+            for (confirm, span) in confirms {
                 assert!(confirm.await.unwrap().is_ack());
+                if let Some(span) = span {
+                    FloorSpans::published(span);
+                }
             }
             for confirm in traced {
                 assert!(confirm.await.unwrap().is_ack());
@@ -307,17 +449,26 @@ impl Rig {
         };
         let mut consumer = self.consumer.take().unwrap();
         let tracer = self.tracer.clone();
+        let spans = (consume == Consume::Floor).then(floor);
+        let cx = self.cx.clone();
         let consume = tokio::spawn(async move {
             for _ in 0..BATCH {
                 let delivery = consumer.next().await.unwrap().unwrap();
-                if traced_consume {
-                    tracer
-                        .trace(delivery)
-                        .ack(BasicAckOptions::default())
-                        .await
-                        .unwrap();
-                } else {
-                    delivery.ack(BasicAckOptions::default()).await.unwrap();
+                match consume {
+                    Consume::Traced => {
+                        tracer
+                            .trace(delivery)
+                            .ack(BasicAckOptions::default())
+                            .await
+                            .unwrap();
+                    }
+                    Consume::Bare | Consume::Floor => {
+                        let span = spans.as_ref().map(|f| f.process(&cx, &delivery));
+                        delivery.ack(BasicAckOptions::default()).await.unwrap();
+                        if let Some(span) = span {
+                            FloorSpans::settled(span);
+                        }
+                    }
                 }
             }
             consumer

@@ -8,7 +8,11 @@
 //!
 //! Variants: bare lapin carrying the context headers (what the headers alone cost
 //! lapin and the broker), traced publish with a bare consumer, bare publish with
-//! the headers and a traced consumer, and both traced (what the gate measures).
+//! the headers and a traced consumer, both traced (what the gate measures), and
+//! the floor: bare lapin carrying the headers plus one producer and one consumer
+//! span with as many attributes, through the same tracer provider, without this
+//! crate (the rig's `FloorSpans`): the least any instrumentation meeting the
+//! issue must do, to set the budget against.
 //! Prints the median of per-round time ratios against bare, with quartiles: on a
 //! shared 2-core machine the spread is wide, so read medians over 100+ rounds.
 //! The tracer provider is the gate's: `OrderSpanProcessor` wrapping a processor
@@ -21,7 +25,7 @@ use opentelemetry_sdk::trace::{SdkTracerProvider, Span, SpanData, SpanProcessor}
 
 mod rig;
 
-use rig::{Publish, Rig};
+use rig::{Consume, Publish, Rig};
 
 /// Drops every span when it ends, as the gate's pipeline does.
 #[derive(Debug)]
@@ -40,12 +44,13 @@ impl SpanProcessor for DropSpans {
     }
 }
 
-const VARIANTS: [(&str, Publish, bool); 5] = [
-    ("bare", Publish::Bare, false),
-    ("headers only", Publish::Headers, false),
-    ("traced publish", Publish::Traced, false),
-    ("traced consume", Publish::Headers, true),
-    ("traced", Publish::Traced, true),
+const VARIANTS: [(&str, Publish, Consume); 6] = [
+    ("bare", Publish::Bare, Consume::Bare),
+    ("headers only", Publish::Headers, Consume::Bare),
+    ("traced publish", Publish::Traced, Consume::Bare),
+    ("traced consume", Publish::Headers, Consume::Traced),
+    ("traced", Publish::Traced, Consume::Traced),
+    ("floor", Publish::Floor, Consume::Floor),
 ];
 
 fn main() {
@@ -61,18 +66,18 @@ fn main() {
         .build();
     let (_meter_provider, telemetry) = rig::telemetry(&tracer_provider);
     runtime.block_on(async {
-        let mut rig = Rig::new(telemetry).await;
-        for &(_, publish, traced_consume) in &VARIANTS {
-            rig.split_batch(publish, traced_consume).await;
+        let mut rig = Rig::new(telemetry).await.with_floor(&tracer_provider);
+        for &(_, publish, consume) in &VARIANTS {
+            rig.split_batch(publish, consume).await;
         }
         let mut times = vec![Vec::with_capacity(rounds); VARIANTS.len()];
         for round in 0..rounds {
             // Rotate the order so no variant always follows another.
             for k in 0..VARIANTS.len() {
                 let v = (round + k) % VARIANTS.len();
-                let (_, publish, traced_consume) = VARIANTS[v];
+                let (_, publish, consume) = VARIANTS[v];
                 let start = Instant::now();
-                rig.split_batch(publish, traced_consume).await;
+                rig.split_batch(publish, consume).await;
                 times[v].push(start.elapsed().as_secs_f64());
             }
         }
