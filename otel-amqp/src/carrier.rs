@@ -30,9 +30,12 @@ use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
 use opentelemetry::Context;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
+use otel_order::names::HEADER_ORDER;
 use otel_order::{OrderContext, OrderContextExt, OrderContextPropagator};
 
-use crate::names::HEADER_TRACEPARENT;
+use crate::names::{
+    HEADER_PUBLISHED_AT, HEADER_PUBLISH_ATTEMPT, HEADER_TRACEPARENT, HEADER_X_DEATH,
+};
 
 /// `tracestate`
 const HEADER_TRACESTATE: &str = "tracestate";
@@ -127,19 +130,77 @@ impl Extractor for FieldTableExtractor<'_> {
     }
 }
 
-/// [`FieldTableExtractor`] for propagators that accept `None` from `get_all` when a
-/// carrier cannot repeat a key (the order propagator does): a field table holds
-/// each key once, so there is never a second value to compare, and the trait's
-/// default `get_all` would allocate a one-element vector per message to say so.
-struct SingleValued<'a>(FieldTableExtractor<'a>);
+/// The headers a delivery's process span reads, found in one pass over the table.
+///
+/// Looking each one up is a tree search comparing strings on the way down, six
+/// times per delivery (trace context, order, publish time, publish attempt,
+/// `x-death`); one pass compares each key of the table once, and cheaply: every
+/// name below has a length of its own, so a key that is none of them is told
+/// apart by its length alone.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct DeliveryHeaders<'a> {
+    /// The whole table, for propagators other than the default.
+    pub(crate) table: &'a FieldTable,
+    pub(crate) traceparent: Option<&'a AMQPValue>,
+    pub(crate) tracestate: Option<&'a AMQPValue>,
+    pub(crate) order: Option<&'a AMQPValue>,
+    pub(crate) published_at: Option<&'a AMQPValue>,
+    pub(crate) publish_attempt: Option<&'a AMQPValue>,
+    pub(crate) x_death: Option<&'a AMQPValue>,
+}
 
-impl Extractor for SingleValued<'_> {
+impl<'a> DeliveryHeaders<'a> {
+    pub(crate) fn scan(table: &'a FieldTable) -> Self {
+        let mut found = DeliveryHeaders {
+            table,
+            traceparent: None,
+            tracestate: None,
+            order: None,
+            published_at: None,
+            publish_attempt: None,
+            x_death: None,
+        };
+        for (key, value) in table.inner() {
+            let slot = match key.as_str() {
+                HEADER_TRACEPARENT => &mut found.traceparent,
+                HEADER_TRACESTATE => &mut found.tracestate,
+                HEADER_ORDER => &mut found.order,
+                HEADER_PUBLISHED_AT => &mut found.published_at,
+                HEADER_PUBLISH_ATTEMPT => &mut found.publish_attempt,
+                HEADER_X_DEATH => &mut found.x_death,
+                _ => continue,
+            };
+            // Keys of a table are unique: each slot is filled at most once.
+            *slot = Some(value);
+        }
+        found
+    }
+}
+
+/// The order header, already found, as an [`Extractor`] for the order propagator
+/// (any other key is looked up in the table). `get_all` says `None`, which the
+/// order propagator accepts from carriers that cannot repeat a key: a field table
+/// holds each key once, and the trait's default `get_all` would allocate a
+/// one-element vector per message to say so.
+struct OrderHeader<'a>(&'a DeliveryHeaders<'a>);
+
+impl Extractor for OrderHeader<'_> {
     fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key)
+        let value = if key == HEADER_ORDER {
+            self.0.order?
+        } else {
+            self.0.table.inner().get(key)?
+        };
+        value_as_str(value, MAX_HEADER_VALUE_LEN)
     }
 
     fn keys(&self) -> Vec<&str> {
-        self.0.keys()
+        self.0
+            .table
+            .inner()
+            .keys()
+            .map(ShortString::as_str)
+            .collect()
     }
 
     fn get_all(&self, _key: &str) -> Option<Vec<&str>> {
@@ -261,17 +322,16 @@ impl DefaultPropagation {
 
     /// The context `headers` carry, on a root context, as the default composite
     /// propagator would extract it.
-    pub(crate) fn extract(&self, headers: &FieldTable) -> Context {
-        let extractor = FieldTableExtractor::new(headers);
+    pub(crate) fn extract(&self, headers: &DeliveryHeaders<'_>) -> Context {
         let canonical = headers
-            .inner()
-            .get(HEADER_TRACEPARENT)
+            .traceparent
             .and_then(|v| value_as_str(v, MAX_HEADER_VALUE_LEN))
             .and_then(|v| parse_canonical_traceparent(v.trim()));
         let cx = match canonical {
             Some((trace_id, span_id, flags)) => {
-                let trace_state = extractor
-                    .get(HEADER_TRACESTATE)
+                let trace_state = headers
+                    .tracestate
+                    .and_then(|v| value_as_str(v, MAX_HEADER_VALUE_LEN))
                     .map(|v| TraceState::from_str(v).unwrap_or_default())
                     .unwrap_or_default();
                 let span_context = SpanContext::new(trace_id, span_id, flags, true, trace_state);
@@ -281,12 +341,14 @@ impl DefaultPropagation {
                     Context::new()
                 }
             }
-            None => self.trace.extract_with_context(&Context::new(), &extractor),
+            None => self
+                .trace
+                .extract_with_context(&Context::new(), &FieldTableExtractor::new(headers.table)),
         };
-        match self.order.extract_order_in(
-            cx.span().span_context().trace_id(),
-            &SingleValued(extractor),
-        ) {
+        match self
+            .order
+            .extract_order_in(cx.span().span_context().trace_id(), &OrderHeader(headers))
+        {
             Some(order) => cx.with_order(order),
             None => cx,
         }
@@ -371,7 +433,7 @@ mod tests {
             composite.inject_context(&cx, &mut FieldTableInjector::new(&mut b));
             assert_eq!(a, b);
             let (x, y) = (
-                fast.extract(&a),
+                fast.extract(&DeliveryHeaders::scan(&a)),
                 composite.extract_with_context(&Context::new(), &FieldTableExtractor::new(&a)),
             );
             assert_eq!(x.span().span_context(), y.span().span_context());
@@ -407,12 +469,39 @@ mod tests {
                 ),
             ]);
             let (x, y) = (
-                fast.extract(&t),
+                fast.extract(&DeliveryHeaders::scan(&t)),
                 composite.extract_with_context(&Context::new(), &FieldTableExtractor::new(&t)),
             );
             assert_eq!(x.span().span_context(), y.span().span_context(), "{value}");
             assert_eq!(x.order(), y.order(), "{value}");
         }
+    }
+
+    #[test]
+    fn one_pass_over_the_headers_finds_what_lookups_find() {
+        let t = table(vec![
+            ("a-user-header", AMQPValue::LongString("x".into())),
+            ("traceparent", AMQPValue::LongString("tp".into())),
+            ("tracestate", AMQPValue::ShortString("k=v".into())),
+            ("ordertrace-order", AMQPValue::LongString("id=ORD-1".into())),
+            ("ordertrace-published-at", AMQPValue::LongLongInt(7)),
+            ("ordertrace-publish-attempt", AMQPValue::LongLongInt(2)),
+            ("x-death", AMQPValue::FieldArray(FieldArray::from(vec![]))),
+            ("x-deaths", AMQPValue::Boolean(true)),
+            ("TRACEPARENT", AMQPValue::LongString("upper".into())),
+        ]);
+        let found = DeliveryHeaders::scan(&t);
+        let get = |k: &str| t.inner().get(k);
+        assert_eq!(found.traceparent, get(HEADER_TRACEPARENT));
+        assert_eq!(found.tracestate, get(HEADER_TRACESTATE));
+        assert_eq!(found.order, get(HEADER_ORDER));
+        assert_eq!(found.published_at, get(HEADER_PUBLISHED_AT));
+        assert_eq!(found.publish_attempt, get(HEADER_PUBLISH_ATTEMPT));
+        assert_eq!(found.x_death, get(HEADER_X_DEATH));
+        assert!(found.traceparent.is_some() && found.x_death.is_some());
+        let empty = FieldTable::default();
+        let none = DeliveryHeaders::scan(&empty);
+        assert!(none.traceparent.is_none() && none.order.is_none() && none.x_death.is_none());
     }
 
     #[test]

@@ -50,14 +50,14 @@ use std::time::{Instant, SystemTime};
 use futures_util::Stream;
 use lapin::message::Delivery;
 use lapin::options::{BasicAckOptions, BasicNackOptions, BasicRejectOptions};
-use lapin::types::FieldTable;
+use lapin::types::{AMQPValue, FieldTable};
 use lapin::Consumer;
 use opentelemetry::context::{FutureExt, WithContext};
 use opentelemetry::trace::{Link, SpanKind, Status, TraceContextExt, Tracer};
 use opentelemetry::{Context, ContextGuard, KeyValue, Value};
 use otel_order::{OrderContext, OrderContextExt};
 
-use crate::carrier::{value_as_str, FieldTableExtractor};
+use crate::carrier::{value_as_str, DeliveryHeaders, FieldTableExtractor};
 use crate::dead_letter::{int_value, XDeath};
 use crate::metrics::{LazyCounter, LazyHistogram, RepeatedStr};
 use crate::names::*;
@@ -197,14 +197,15 @@ impl DeliveryTracer {
         let now = SystemTime::now();
 
         let empty = FieldTable::default();
-        let headers = delivery.properties.headers().as_ref().unwrap_or(&empty);
+        let table = delivery.properties.headers().as_ref().unwrap_or(&empty);
+        let headers = DeliveryHeaders::scan(table);
         // A root context as the base: the consume loop's ambient context is not
         // this message's parent.
         let extracted = match &inner.default_propagation {
-            Some(default) => default.extract(headers),
+            Some(default) => default.extract(&headers),
             None => inner
                 .propagator
-                .extract_with_context(&Context::new(), &FieldTableExtractor::new(headers)),
+                .extract_with_context(&Context::new(), &FieldTableExtractor::new(table)),
         };
         let remote = extracted.span().span_context().clone();
         let relation = shared.config.relation;
@@ -218,7 +219,7 @@ impl DeliveryTracer {
             },
         };
 
-        let death = XDeath::from_headers(headers);
+        let death = headers.x_death.and_then(XDeath::from_value);
         let order = parent.order();
         let message_id = delivery.properties.message_id();
         let correlation_id = delivery.properties.correlation_id();
@@ -292,7 +293,7 @@ impl DeliveryTracer {
                 ));
             }
         }
-        if let Some((wait, source)) = queue_wait(headers, &delivery, now) {
+        if let Some((wait, source)) = queue_wait(headers.published_at, &delivery, now) {
             attributes.push(KeyValue::new(ATTR_QUEUE_WAIT, wait));
             attributes.push(KeyValue::new(ATTR_QUEUE_WAIT_SOURCE, source));
             shared
@@ -336,7 +337,7 @@ impl DeliveryTracer {
         crate::republish::mark_delivery(
             &shared.telemetry,
             &cx,
-            headers,
+            headers.publish_attempt,
             &shared.queue_attributes[0],
         );
 
@@ -372,13 +373,14 @@ fn exchange_value(exchanges: &RepeatedStr, exchange: &str) -> Value {
 /// How many attributes settling adds to the process span.
 const SETTLE_ATTRIBUTES: usize = 3;
 
-/// Seconds between publish and `now`, and where the publish time came from.
+/// Seconds between publish and `now`, and where the publish time came from
+/// (`published_at`: the delivery's [`HEADER_PUBLISHED_AT`] value, if any).
 fn queue_wait(
-    headers: &FieldTable,
+    published_at: Option<&AMQPValue>,
     delivery: &Delivery,
     now: SystemTime,
 ) -> Option<(f64, &'static str)> {
-    let from_header = headers.inner().get(HEADER_PUBLISHED_AT).and_then(|v| {
+    let from_header = published_at.and_then(|v| {
         int_value(v)
             .and_then(|ms| u64::try_from(ms).ok())
             .or_else(|| value_as_str(v, 20)?.trim().parse::<u64>().ok())
@@ -404,7 +406,7 @@ fn queue_wait(
 /// ```no_run
 /// use futures_util::StreamExt;
 /// use lapin::options::{BasicAckOptions, BasicConsumeOptions};
-/// use lapin::types::FieldTable;
+/// use lapin::types::{AMQPValue, FieldTable};
 /// use otel_amqp::{AmqpTelemetry, ConsumerConfig, TracedConsumer};
 ///
 /// # async fn run(channel: lapin::Channel, telemetry: AmqpTelemetry) -> Result<(), lapin::Error> {

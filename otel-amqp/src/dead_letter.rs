@@ -45,7 +45,12 @@ pub(crate) fn int_value(value: &AMQPValue) -> Option<i64> {
 impl XDeath {
     /// The last death recorded in `headers`, if they carry a well-formed `x-death`.
     pub fn from_headers(headers: &FieldTable) -> Option<XDeath> {
-        let AMQPValue::FieldArray(deaths) = headers.inner().get(HEADER_X_DEATH)? else {
+        Self::from_value(headers.inner().get(HEADER_X_DEATH)?)
+    }
+
+    /// The last death recorded in an `x-death` header's value.
+    pub(crate) fn from_value(value: &AMQPValue) -> Option<XDeath> {
+        let AMQPValue::FieldArray(deaths) = value else {
             return None;
         };
         let AMQPValue::FieldTable(last) = deaths.as_slice().first()? else {

@@ -146,20 +146,25 @@ pub fn publish_attempt(headers: &FieldTable) -> u32 {
 /// The attempt of a republished message (2 or more), `None` for a first publish.
 /// Accepts integers and decimal strings (other clients may republish too).
 fn republished_attempt(headers: &FieldTable) -> Option<i64> {
-    let value = headers.inner().get(HEADER_PUBLISH_ATTEMPT)?;
+    republished_attempt_in(headers.inner().get(HEADER_PUBLISH_ATTEMPT)?)
+}
+
+/// [`republished_attempt`] from the header's value.
+fn republished_attempt_in(value: &AMQPValue) -> Option<i64> {
     let attempt = int_value(value).or_else(|| value_as_str(value, 20)?.trim().parse().ok())?;
     (attempt > 1).then_some(attempt.min(MAX_ATTEMPT))
 }
 
 /// Flag a delivery of a republished message on its process span (in `cx`) and count
-/// it for `queue`; nothing for a first publish.
+/// it for `queue`; nothing for a first publish. `attempt` is the delivery's
+/// [`HEADER_PUBLISH_ATTEMPT`] value, if it has one.
 pub(crate) fn mark_delivery(
     telemetry: &AmqpTelemetry,
     cx: &Context,
-    headers: &FieldTable,
+    attempt: Option<&AMQPValue>,
     queue: &KeyValue,
 ) {
-    let Some(attempt) = republished_attempt(headers) else {
+    let Some(attempt) = attempt.and_then(republished_attempt_in) else {
         return;
     };
     cx.span()
