@@ -177,7 +177,8 @@ impl TracedChannel {
                 shared_str(id.as_str()),
             ));
         }
-        if let Some(order) = cx.order() {
+        let order = cx.order();
+        if let Some(order) = order {
             // `order.id` comes from OrderSpanProcessor: `cx`, the parent, carries it.
             if let Some(status) = order.status() {
                 attributes.push(KeyValue::new(
@@ -211,7 +212,7 @@ impl TracedChannel {
 
         if !(already_traced && inner.republish == RepublishPolicy::Keep) {
             if let Some(default) = &inner.default_propagation {
-                default.inject(span.span_context(), cx.order(), &mut headers);
+                default.inject(span.span_context(), order, &mut headers);
             } else {
                 // Inject from a context holding only the new span's identity (plus
                 // everything else `cx` carries, such as the order): no span lock.
