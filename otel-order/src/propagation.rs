@@ -193,7 +193,8 @@ impl OrderContextPropagator {
         extractor: &dyn Extractor,
     ) -> Option<OrderContext> {
         let value = self.single_value(extractor)?;
-        self.parse(value, trace, SystemTime::now())
+        // The clock is read only for a `since` field (most headers carry none).
+        self.parse(value, trace, SystemTime::now)
     }
 
     /// Write `order` into `injector` as one header (the `by` field in full).
@@ -227,7 +228,12 @@ impl OrderContextPropagator {
         Some(first)
     }
 
-    fn parse(&self, value: &str, trace: TraceId, now: SystemTime) -> Option<OrderContext> {
+    fn parse(
+        &self,
+        value: &str,
+        trace: TraceId,
+        now: impl FnOnce() -> SystemTime,
+    ) -> Option<OrderContext> {
         let reject = |field, reason| {
             self.rejections.record(field, reason);
         };
@@ -288,7 +294,7 @@ impl OrderContextPropagator {
         let (entered_at, entered_by) = match status {
             None => (None, None),
             Some(_) => (
-                since.and_then(|v| match parse_entered_at(v, now) {
+                since.and_then(|v| match parse_entered_at(v, now()) {
                     Ok(at) => Some(at),
                     Err(reason) => {
                         reject(FIELD_SINCE, reason);
