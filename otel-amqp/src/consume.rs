@@ -406,7 +406,7 @@ fn queue_wait(
 /// ```no_run
 /// use futures_util::StreamExt;
 /// use lapin::options::{BasicAckOptions, BasicConsumeOptions};
-/// use lapin::types::{AMQPValue, FieldTable};
+/// use lapin::types::FieldTable;
 /// use otel_amqp::{AmqpTelemetry, ConsumerConfig, TracedConsumer};
 ///
 /// # async fn run(channel: lapin::Channel, telemetry: AmqpTelemetry) -> Result<(), lapin::Error> {
