@@ -39,19 +39,16 @@ pub fn publish_consume(p: &Pipeline, report: &mut Report) -> Outcome {
         added,
     ));
     let (rt_a, rt_b, rig_a, rig_b) = (&rt, &rt, &rig, &rig);
-    // Target missed (issue 4). Per message (callgrind, otel-amqp's percall bench,
-    // whole process, 200 + 2 000/4 000 messages, mean of 3 runs) bare lapin costs
-    // ~62k instructions and 55 allocations, bare lapin carrying the three context
-    // headers ~75k and 66, traced ~92k and 81 (was ~95k and 85 before the SDK
-    // tracer, settle-event, get_all and repeated-string changes): of the ~30k
-    // added, ~13k is lapin building, encoding, parsing and dropping the headers,
-    // the rest two SDK spans (start, end, export, drop), the order header's
-    // parse and format, contexts and attributes. On the wall clock the headers
-    // alone measure 1.05-1.09x bare (otel-amqp's split bench), most of the 1.053
-    // budget before any instrumentation runs; this gate moved between 1.08 and
-    // 1.25 at load 2-5 for both the old and the new binaries, so the
-    // instruction savings (~10% of the added cost) are below its noise. The
-    // floor sits beyond the worst ratio measured (1.30, load 11.6).
+    // Target missed (issue 4), and below its own floor on this machine. Per
+    // message (callgrind, otel-amqp's percall bench, mean of 3 runs) bare lapin
+    // costs ~61k instructions and 54 allocations, bare lapin carrying the three
+    // required headers ~74k and 66.5, the floor (those headers plus the two
+    // required SDK spans, without otel-amqp) ~83k and 70.5, traced ~91k and 81.
+    // On the clock (otel-amqp's split bench, 100 rounds, load 2-3) the headers
+    // alone are 1.11x bare and the floor 1.15x, above the 1.053 target before
+    // anything otel-amqp adds; traced reads 1.21 there, and this gate has moved
+    // between 1.08 and 1.25 at load 2-5. The floor sits beyond the worst ratio
+    // measured (1.30, load 11.6).
     let outcome = measure_with_floor(
         "traced publish + consume vs bare lapin (time per batch of 500, real broker)",
         Rule::AtMost(1.0 / 0.95),
