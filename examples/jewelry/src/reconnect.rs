@@ -5,7 +5,10 @@
 //! when it has died, the first caller reconnects with a capped exponential backoff
 //! (as long as it takes: a broker being restarted is down for seconds, one being
 //! upgraded for minutes) and declares the topology again before handing it out, so
-//! queues exist before anyone consumes. [`consume`] runs a consumer that survives
+//! queues exist before anyone consumes. A connection lapin still calls connected
+//! but on which no channel can be opened within the operation timeout (a socket the
+//! broker stopped answering on) is given up and replaced the same way, rather than
+//! handed out until a heartbeat notices. [`consume`] runs a consumer that survives
 //! this: when its stream ends with the connection, it opens a new channel and
 //! consumes again; the broker redelivers what was unacknowledged, marked
 //! `redelivered`. Publishing again after a lost confirm is
@@ -72,11 +75,19 @@ pub struct Broker {
     inner: Arc<Inner>,
 }
 
+/// The connection handed out, and whether it was given up on.
+#[derive(Debug)]
+struct Current {
+    connection: Arc<Connection>,
+    /// Set by [`Broker::abandon`]: reconnect even though lapin says connected.
+    abandoned: bool,
+}
+
 #[derive(Debug)]
 struct Inner {
     addr: String,
     topology: Topology,
-    current: tokio::sync::Mutex<Arc<Connection>>,
+    current: tokio::sync::Mutex<Current>,
     reconnects: AtomicU64,
 }
 
@@ -106,7 +117,10 @@ impl Broker {
             inner: Arc::new(Inner {
                 addr: addr.to_owned(),
                 topology,
-                current: tokio::sync::Mutex::new(Arc::new(connection)),
+                current: tokio::sync::Mutex::new(Current {
+                    connection: Arc::new(connection),
+                    abandoned: false,
+                }),
                 reconnects: AtomicU64::new(0),
             }),
         })
@@ -131,8 +145,8 @@ impl Broker {
     /// when it has died. Waits as long as the broker is away.
     pub async fn connection(&self) -> Arc<Connection> {
         let mut current = self.inner.current.lock().await;
-        if current.status().connected() {
-            return Arc::clone(&current);
+        if current.connection.status().connected() && !current.abandoned {
+            return Arc::clone(&current.connection);
         }
         let mut backoff = Backoff::default();
         loop {
@@ -145,8 +159,11 @@ impl Broker {
                 if bounded(self.declare(&connection)).await.is_some() {
                     self.inner.reconnects.fetch_add(1, Ordering::Relaxed);
                     tracing::info!(reconnects = self.reconnects(), "reconnected to RabbitMQ");
-                    *current = Arc::new(connection);
-                    return Arc::clone(&current);
+                    *current = Current {
+                        connection: Arc::new(connection),
+                        abandoned: false,
+                    };
+                    return Arc::clone(&current.connection);
                 }
                 let _ = connection.close(200, "topology not declared".into()).await;
             }
@@ -169,14 +186,39 @@ impl Broker {
             if let Some(channel) = bounded(connection.create_channel()).await {
                 return channel;
             }
+            self.abandon(&connection).await;
             backoff.wait().await;
         }
+    }
+
+    /// Gives up on `connection` if it is still the current one: it says it is
+    /// connected, yet no channel could be opened on it (a socket the broker no
+    /// longer answers on, as when it went away without closing it, or lapin has
+    /// not yet seen the close). The next [`Broker::connection`] reconnects instead
+    /// of handing it out again until a heartbeat notices. Closing it is tried in
+    /// the background, bounded like every other operation.
+    async fn abandon(&self, connection: &Arc<Connection>) {
+        let mut current = self.inner.current.lock().await;
+        if !Arc::ptr_eq(&current.connection, connection) || current.abandoned {
+            return;
+        }
+        current.abandoned = true;
+        tracing::warn!(
+            "no channel could be opened on a connection that says it is connected; reconnecting"
+        );
+        let stale = Arc::clone(connection);
+        tokio::spawn(async move {
+            let _ = bounded(stale.close(200, "abandoned: no channel could be opened".into())).await;
+        });
     }
 
     /// Close the current connection (the end of a run).
     pub async fn close(&self) {
         let current = self.inner.current.lock().await;
-        let _ = current.close(200, "service stopping".into()).await;
+        let _ = current
+            .connection
+            .close(200, "service stopping".into())
+            .await;
     }
 }
 
