@@ -64,7 +64,7 @@ const DEFAULT_HEADERS: &str = "tp,order,pub,ts";
 /// `order` (the order header), `pub` (published-at as a long long int), `pub-ts`
 /// (as an AMQP timestamp), `ts` (the `timestamp` property).
 fn context_properties(properties: BasicProperties, spec: &str) -> BasicProperties {
-    const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    use rig::{ORDER_HEADER, PUBLISHED_AT_MS, TIMESTAMP_S, TRACEPARENT};
     let mut headers = FieldTable::default();
     let mut timestamp = false;
     for part in spec.split(',') {
@@ -77,15 +77,15 @@ fn context_properties(properties: BasicProperties, spec: &str) -> BasicPropertie
             "tp-short" => ("traceparent", AMQPValue::ShortString(TRACEPARENT.into())),
             "order" => (
                 otel_order::names::HEADER_ORDER,
-                AMQPValue::LongString("id=ORD-2026-000123;status=SUBMITTED".into()),
+                AMQPValue::LongString(ORDER_HEADER.into()),
             ),
             "pub" => (
                 otel_amqp::names::HEADER_PUBLISHED_AT,
-                AMQPValue::LongLongInt(1_763_780_000_000),
+                AMQPValue::LongLongInt(PUBLISHED_AT_MS),
             ),
             "pub-ts" => (
                 otel_amqp::names::HEADER_PUBLISHED_AT,
-                AMQPValue::Timestamp(1_763_780_000_000),
+                AMQPValue::Timestamp(PUBLISHED_AT_MS as u64),
             ),
             "ts" => {
                 timestamp = true;
@@ -102,7 +102,7 @@ fn context_properties(properties: BasicProperties, spec: &str) -> BasicPropertie
         properties.with_headers(headers)
     };
     if timestamp {
-        properties.with_timestamp(1_763_780_000)
+        properties.with_timestamp(TIMESTAMP_S)
     } else {
         properties
     }

@@ -29,6 +29,32 @@ use otel_order::{OrderContext, OrderContextExt, OrderId, OrderStatus};
 
 pub const BATCH: usize = 500;
 
+/// The context a traced publish adds, as fixed values, for the benches that carry
+/// it without this crate: `traceparent`, the order header, published-at (ms) and
+/// the `timestamp` property (s).
+pub const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+pub const ORDER_HEADER: &str = "id=ORD-2026-000123;status=SUBMITTED";
+pub const PUBLISHED_AT_MS: i64 = 1_763_780_000_000;
+pub const TIMESTAMP_S: u64 = 1_763_780_000;
+
+/// The three context headers with the fixed values above.
+pub fn context_headers() -> FieldTable {
+    let mut headers = FieldTable::default();
+    headers.insert(
+        HEADER_TRACEPARENT.into(),
+        AMQPValue::LongString(TRACEPARENT.into()),
+    );
+    headers.insert(
+        otel_order::names::HEADER_ORDER.into(),
+        AMQPValue::LongString(ORDER_HEADER.into()),
+    );
+    headers.insert(
+        HEADER_PUBLISHED_AT.into(),
+        AMQPValue::LongLongInt(PUBLISHED_AT_MS),
+    );
+    headers
+}
+
 /// How the publishing side of a `split_batch` runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Publish {
@@ -365,22 +391,9 @@ impl Rig {
     /// The properties a bare publish carries in `Publish::Headers`: the headers
     /// and `timestamp` a traced publish adds, with fixed values.
     fn properties_with_context() -> BasicProperties {
-        let mut headers = FieldTable::default();
-        headers.insert(
-            "traceparent".into(),
-            AMQPValue::LongString("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into()),
-        );
-        headers.insert(
-            otel_order::names::HEADER_ORDER.into(),
-            AMQPValue::LongString("id=ORD-2026-000123;status=SUBMITTED".into()),
-        );
-        headers.insert(
-            otel_amqp::names::HEADER_PUBLISHED_AT.into(),
-            AMQPValue::LongLongInt(1_763_780_000_000),
-        );
         Self::properties()
-            .with_headers(headers)
-            .with_timestamp(1_763_780_000)
+            .with_headers(context_headers())
+            .with_timestamp(TIMESTAMP_S)
     }
 
     /// A batch with each side chosen on its own (see `benches/split.rs`): the
