@@ -8,7 +8,7 @@ use opentelemetry::metrics::{Counter, Meter};
 use opentelemetry::KeyValue;
 
 use crate::names;
-use crate::recent::Recent;
+use crate::recent::{self, Recent};
 use crate::rules::{RuleId, Rules};
 
 /// The counter, created on first use so that a global meter provider installed after
@@ -44,9 +44,9 @@ impl Metrics {
     }
 }
 
-/// Counts gathered while redacting one span, resource or string; and, while
-/// redacting a span, this thread's recently clean texts, borrowed once for the
-/// whole span.
+/// Counts gathered while redacting one span, resource, list or string; and this
+/// thread's recently clean texts for the same call (`None` when a redaction
+/// re-entered another on this thread: then nothing is looked up or kept).
 #[derive(Debug, Default)]
 pub(crate) struct Tally<'r> {
     entries: Vec<(RuleId, &'static str, u64)>,
@@ -54,15 +54,24 @@ pub(crate) struct Tally<'r> {
     pub(crate) recent: Option<&'r mut Recent>,
 }
 
-impl<'r> Tally<'r> {
-    /// A tally for one span, looking texts up in `recent`.
-    pub(crate) fn with_recent(recent: Option<&'r mut Recent>) -> Tally<'r> {
-        Tally {
-            recent,
-            ..Tally::default()
-        }
+impl Rules {
+    /// Runs `f` with a tally that looks texts up in this thread's recently clean
+    /// texts (borrowed once for the whole call: a span, a string, a list), then
+    /// records the tally's counts. Every entry point redacts through this.
+    pub(crate) fn tallied<R>(&self, mut f: impl FnMut(&mut Tally) -> R) -> R {
+        recent::with_thread_cache(|recent| {
+            let mut tally = Tally {
+                recent,
+                ..Tally::default()
+            };
+            let out = f(&mut tally);
+            tally.flush(self);
+            out
+        })
     }
+}
 
+impl Tally<'_> {
     pub(crate) fn add(&mut self, rule: RuleId, surface: &'static str) {
         self.total += 1;
         if let Some(e) = self
@@ -81,7 +90,7 @@ impl<'r> Tally<'r> {
     }
 
     /// Records the counts on the counter.
-    pub(crate) fn flush(&self, rules: &Rules) {
+    fn flush(&self, rules: &Rules) {
         if self.total == 0 {
             return;
         }

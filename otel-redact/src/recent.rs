@@ -159,29 +159,23 @@ impl Recent {
     }
 }
 
-/// [`Recent::is_clean`] on this thread's texts (false if they are in use).
-pub(crate) fn is_clean(rules: usize, text: &str) -> bool {
-    if text.len() > MAX_LEN {
-        return false;
-    }
-    with_thread_cache(|recent| recent.is_some_and(|r| r.is_clean(rules, text)))
-}
-
-/// [`Recent::remember_clean`] on this thread's texts (nothing if they are in use).
-pub(crate) fn remember_clean(rules: usize, text: &str) {
-    if text.len() > MAX_LEN {
-        return;
-    }
-    with_thread_cache(|recent| {
-        if let Some(r) = recent {
-            r.remember_clean(rules, text);
-        }
-    });
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`Recent::is_clean`] on this thread's texts (false while they are in use).
+    fn is_clean(rules: usize, text: &str) -> bool {
+        with_thread_cache(|recent| recent.is_some_and(|r| r.is_clean(rules, text)))
+    }
+
+    /// [`Recent::remember_clean`] on this thread's texts (nothing while in use).
+    fn remember_clean(rules: usize, text: &str) {
+        with_thread_cache(|recent| {
+            if let Some(r) = recent {
+                r.remember_clean(rules, text);
+            }
+        });
+    }
 
     #[test]
     fn only_the_same_bytes_under_the_same_rules_are_clean() {

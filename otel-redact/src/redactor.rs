@@ -12,7 +12,6 @@ use opentelemetry_sdk::Resource;
 
 use crate::action::MAX_REPLACEMENT_LEN;
 use crate::builder::RedactorBuilder;
-use crate::metrics::Tally;
 use crate::names::{SURFACE_SPAN_ATTRIBUTE, SURFACE_TEXT};
 use crate::rules::Rules;
 use crate::value::ValueRedaction;
@@ -89,10 +88,8 @@ impl Redactor {
     /// was found (or the redactor is detect-only). Counts go to the metric under the
     /// `text` surface.
     pub fn redact_str<'t>(&self, text: &'t str) -> Cow<'t, str> {
-        let mut tally = Tally::default();
-        let out = self.rules.redact_text(text, SURFACE_TEXT, &mut tally);
-        tally.flush(&self.rules);
-        out
+        self.rules
+            .tallied(|tally| self.rules.redact_text(text, SURFACE_TEXT, tally))
     }
 
     /// Redacts one attribute value, taking its key into account: never-touched keys
@@ -111,22 +108,18 @@ impl Redactor {
     /// assert_eq!(r.redact_value("order.id", &Value::from("ORD-1")), ValueRedaction::Unchanged);
     /// ```
     pub fn redact_value(&self, key: &str, value: &Value) -> ValueRedaction {
-        let mut tally = Tally::default();
-        let out = self
-            .rules
-            .redact_value(key, value, SURFACE_TEXT, &mut tally);
-        tally.flush(&self.rules);
-        out
+        self.rules
+            .tallied(|tally| self.rules.redact_value(key, value, SURFACE_TEXT, tally))
     }
 
     /// Redacts a list of attributes in place (dropped ones are removed); returns how
     /// many redactions were made.
     pub fn redact_attributes(&self, attrs: &mut Vec<KeyValue>) -> u64 {
-        let mut tally = Tally::default();
-        self.rules
-            .redact_attributes(attrs, SURFACE_SPAN_ATTRIBUTE, &mut tally);
-        tally.flush(&self.rules);
-        tally.total()
+        self.rules.tallied(|tally| {
+            self.rules
+                .redact_attributes(attrs, SURFACE_SPAN_ATTRIBUTE, tally);
+            tally.total()
+        })
     }
 
     /// Redacts every surface of a finished span in place: name, attributes, event

@@ -18,7 +18,6 @@ use crate::detectors::{card, snils};
 use crate::detectors::{email, inn, name, numeric, passport, phone, Detector};
 use crate::metrics::Tally;
 use crate::prefilter::{self, Hints, INN_RUN, MIN_CONTEXT_DIGITS, PASSPORT_RUN};
-use crate::recent;
 use crate::rules::{RuleId, Rules};
 
 /// A proposed match: bytes `start..end` of the text, found by `rule`.
@@ -160,11 +159,11 @@ impl Rules {
         if self.clean_literals.get(text).is_some() {
             return Cow::Borrowed(text);
         }
-        let known_clean = match tally.recent.as_deref() {
-            Some(recent) => recent.is_clean(self.keys.id(), text),
-            None => recent::is_clean(self.keys.id(), text),
-        };
-        if known_clean {
+        if tally
+            .recent
+            .as_deref()
+            .is_some_and(|recent| recent.is_clean(self.keys.id(), text))
+        {
             return Cow::Borrowed(text);
         }
         self.redact_unknown_text(text, surface, tally)
@@ -195,9 +194,8 @@ impl Rules {
     /// on this thread if it is short.
     fn remember_clean(&self, text: &str, tally: &mut Tally) {
         if !self.clean_literals.put(text, CLEAN) {
-            match tally.recent.as_deref_mut() {
-                Some(recent) => recent.remember_clean(self.keys.id(), text),
-                None => recent::remember_clean(self.keys.id(), text),
+            if let Some(recent) = tally.recent.as_deref_mut() {
+                recent.remember_clean(self.keys.id(), text);
             }
         }
     }

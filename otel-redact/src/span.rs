@@ -10,31 +10,30 @@ use opentelemetry_sdk::Resource;
 
 use crate::metrics::Tally;
 use crate::names::*;
-use crate::recent;
 use crate::rules::Rules;
 use crate::value::ValueRedaction;
 
 impl Rules {
     /// Redacts every surface of a span in place; returns the number of redactions.
     pub(crate) fn redact_span(&self, span: &mut SpanData) -> u64 {
-        recent::with_thread_cache(|recent| self.redact_span_with(span, Tally::with_recent(recent)))
+        self.tallied(|tally| self.redact_span_with(span, tally))
     }
 
-    /// [`Rules::redact_span`] with this thread's recently clean texts at hand.
-    fn redact_span_with(&self, span: &mut SpanData, mut tally: Tally) -> u64 {
-        self.redact_cow(&mut span.name, SURFACE_SPAN_NAME, &mut tally);
-        self.redact_attributes(&mut span.attributes, SURFACE_SPAN_ATTRIBUTE, &mut tally);
+    /// [`Rules::redact_span`] with its tally.
+    fn redact_span_with(&self, span: &mut SpanData, tally: &mut Tally) -> u64 {
+        self.redact_cow(&mut span.name, SURFACE_SPAN_NAME, tally);
+        self.redact_attributes(&mut span.attributes, SURFACE_SPAN_ATTRIBUTE, tally);
         for event in span.events.events.iter_mut() {
-            self.redact_cow(&mut event.name, SURFACE_EVENT_NAME, &mut tally);
-            self.redact_attributes(&mut event.attributes, SURFACE_EVENT_ATTRIBUTE, &mut tally);
+            self.redact_cow(&mut event.name, SURFACE_EVENT_NAME, tally);
+            self.redact_attributes(&mut event.attributes, SURFACE_EVENT_ATTRIBUTE, tally);
         }
         for link in span.links.links.iter_mut() {
-            self.redact_attributes(&mut link.attributes, SURFACE_LINK_ATTRIBUTE, &mut tally);
+            self.redact_attributes(&mut link.attributes, SURFACE_LINK_ATTRIBUTE, tally);
         }
         if let Status::Error { description } = &mut span.status {
-            self.redact_cow(description, SURFACE_STATUS_DESCRIPTION, &mut tally);
+            self.redact_cow(description, SURFACE_STATUS_DESCRIPTION, tally);
         }
-        if let Some(scope) = self.redact_scope(&span.instrumentation_scope, &mut tally) {
+        if let Some(scope) = self.redact_scope(&span.instrumentation_scope, tally) {
             span.instrumentation_scope = scope;
         }
         let total = tally.total();
@@ -43,7 +42,6 @@ impl Rules {
             span.attributes
                 .push(KeyValue::new(SPAN_ATTR_REDACTION_COUNT, count));
         }
-        tally.flush(self);
         total
     }
 
@@ -72,20 +70,23 @@ impl Rules {
 
     /// A redacted copy of `resource`, or `None` if nothing in it changes.
     pub(crate) fn redact_resource(&self, resource: &Resource) -> Option<Resource> {
-        let mut tally = Tally::default();
-        let mut changed = false;
-        let mut attrs = Vec::with_capacity(resource.len());
-        for (key, value) in resource.iter() {
-            match self.redact_value(key.as_str(), value, SURFACE_RESOURCE_ATTRIBUTE, &mut tally) {
-                ValueRedaction::Unchanged => attrs.push(KeyValue::new(key.clone(), value.clone())),
-                ValueRedaction::Replaced(v) => {
-                    changed = true;
-                    attrs.push(KeyValue::new(key.clone(), v));
+        let (changed, attrs) = self.tallied(|tally| {
+            let mut changed = false;
+            let mut attrs = Vec::with_capacity(resource.len());
+            for (key, value) in resource.iter() {
+                match self.redact_value(key.as_str(), value, SURFACE_RESOURCE_ATTRIBUTE, tally) {
+                    ValueRedaction::Unchanged => {
+                        attrs.push(KeyValue::new(key.clone(), value.clone()))
+                    }
+                    ValueRedaction::Replaced(v) => {
+                        changed = true;
+                        attrs.push(KeyValue::new(key.clone(), v));
+                    }
+                    ValueRedaction::Dropped => changed = true,
                 }
-                ValueRedaction::Dropped => changed = true,
             }
-        }
-        tally.flush(self);
+            (changed, attrs)
+        });
         if !changed {
             return None;
         }
