@@ -27,11 +27,11 @@ use std::str::FromStr;
 
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
-use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
+use opentelemetry::trace::{SpanContext, TraceContextExt, TraceState};
 use opentelemetry::Context;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use otel_order::names::HEADER_ORDER;
-use otel_order::{OrderContext, OrderContextExt, OrderContextPropagator};
+use otel_order::{traceparent, OrderContext, OrderContextExt, OrderContextPropagator};
 
 use crate::names::{
     HEADER_PUBLISHED_AT, HEADER_PUBLISH_ATTEMPT, HEADER_TRACEPARENT, HEADER_X_DEATH,
@@ -218,69 +218,6 @@ pub(crate) struct DefaultPropagation {
     pub(crate) order: OrderContextPropagator,
 }
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
-/// Write `bytes` as lowercase hex into `out` (twice as long).
-fn write_hex(out: &mut [u8], bytes: &[u8]) {
-    for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
-        pair[0] = HEX[usize::from(b >> 4)];
-        pair[1] = HEX[usize::from(b & 0xf)];
-    }
-}
-
-/// Not a lowercase hex digit.
-const NOT_HEX: u8 = 0xff;
-
-/// The value of each byte as a lowercase hex digit ([`NOT_HEX`] otherwise):
-/// lowercase only, as W3C (and the SDK's propagator) require. One load per digit
-/// instead of two range checks.
-const HEX_VALUES: [u8; 256] = {
-    let mut table = [NOT_HEX; 256];
-    let mut i = 0;
-    while i < 10 {
-        table[b'0' as usize + i] = i as u8;
-        i += 1;
-    }
-    let mut i = 0;
-    while i < 6 {
-        table[b'a' as usize + i] = 10 + i as u8;
-        i += 1;
-    }
-    table
-};
-
-fn parse_hex<const N: usize>(hex: &[u8]) -> Option<[u8; N]> {
-    let mut out = [0u8; N];
-    // Check once at the end: any invalid digit sets the high bits of `bad`.
-    let mut bad = 0u8;
-    for (o, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
-        let (hi, lo) = (
-            HEX_VALUES[usize::from(pair[0])],
-            HEX_VALUES[usize::from(pair[1])],
-        );
-        bad |= hi | lo;
-        *o = hi << 4 | (lo & 0xf);
-    }
-    (bad & 0xf0 == 0).then_some(out)
-}
-
-/// `00-{32 hex}-{16 hex}-{2 hex}`; `None` for any other form (which may still be
-/// valid: the caller falls back to the SDK propagator).
-fn parse_canonical_traceparent(value: &str) -> Option<(TraceId, SpanId, TraceFlags)> {
-    let b = value.as_bytes();
-    if b.len() != 55 || &b[..3] != b"00-" || b[35] != b'-' || b[52] != b'-' {
-        return None;
-    }
-    let trace_id = TraceId::from_bytes(parse_hex::<16>(&b[3..35])?);
-    let span_id = SpanId::from_bytes(parse_hex::<8>(&b[36..52])?);
-    let [flags] = parse_hex::<1>(&b[53..55])?;
-    Some((
-        trace_id,
-        span_id,
-        TraceFlags::new(flags) & TraceFlags::SAMPLED,
-    ))
-}
-
 impl DefaultPropagation {
     /// Write `span_context` (if valid) and `order` into `headers`, as
     /// [`FieldTableInjector`] with the default composite propagator would.
@@ -292,16 +229,9 @@ impl DefaultPropagation {
     ) {
         if span_context.is_valid() {
             // Built on the stack, copied once into the header's buffer.
-            let mut traceparent = *b"00-00000000000000000000000000000000-0000000000000000-00";
-            write_hex(&mut traceparent[3..35], &span_context.trace_id().to_bytes());
-            write_hex(&mut traceparent[36..52], &span_context.span_id().to_bytes());
-            write_hex(
-                &mut traceparent[53..55],
-                &[(span_context.trace_flags() & TraceFlags::SAMPLED).to_u8()],
-            );
             headers.insert(
                 ShortString::from(HEADER_TRACEPARENT),
-                AMQPValue::LongString(LongString::from(traceparent.to_vec())),
+                AMQPValue::LongString(LongString::from(traceparent::write(span_context).to_vec())),
             );
             let trace_state = span_context.trace_state().header();
             if !trace_state.is_empty() {
@@ -326,20 +256,21 @@ impl DefaultPropagation {
         let canonical = headers
             .traceparent
             .and_then(|v| value_as_str(v, MAX_HEADER_VALUE_LEN))
-            .and_then(|v| parse_canonical_traceparent(v.trim()));
+            .and_then(|v| traceparent::parse(v.trim()));
         let cx = match canonical {
-            Some((trace_id, span_id, flags)) => {
+            Some(parent) => {
                 let trace_state = headers
                     .tracestate
                     .and_then(|v| value_as_str(v, MAX_HEADER_VALUE_LEN))
                     .map(|v| TraceState::from_str(v).unwrap_or_default())
                     .unwrap_or_default();
-                let span_context = SpanContext::new(trace_id, span_id, flags, true, trace_state);
-                if span_context.is_valid() {
-                    Context::new().with_remote_span_context(span_context)
-                } else {
-                    Context::new()
-                }
+                Context::new().with_remote_span_context(SpanContext::new(
+                    parent.trace_id(),
+                    parent.span_id(),
+                    parent.trace_flags(),
+                    true,
+                    trace_state,
+                ))
             }
             None => self
                 .trace
@@ -380,6 +311,7 @@ pub(crate) fn has_traceparent(headers: &FieldTable) -> bool {
 mod tests {
     use super::*;
     use lapin::types::{ByteArray, DecimalValue, FieldArray};
+    use opentelemetry::trace::{SpanId, TraceFlags, TraceId};
 
     fn table(pairs: Vec<(&str, AMQPValue)>) -> FieldTable {
         let mut t = FieldTable::default();

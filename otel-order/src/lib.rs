@@ -38,6 +38,7 @@ pub mod propagation;
 pub mod sampler;
 pub mod span_processor;
 pub mod status;
+pub mod traceparent;
 pub mod transition;
 
 pub use context::{OrderContext, OrderContextExt};

@@ -45,6 +45,7 @@ use crate::names::{
     MAX_HEADER_LEN, METRIC_CONTEXT_REJECTED, REJECT_FIELD, REJECT_REASON, SCOPE_NAME,
 };
 use crate::order_id::InvalidOrderId;
+use crate::traceparent::{self, decode_lower_hex, write_hex};
 use crate::{OrderContext, OrderContextExt, OrderId, OrderStatus};
 
 /// How far in the future an inbound `entered-at` may be (clock skew between hosts).
@@ -364,8 +365,7 @@ fn parse_entered_at(value: &str, now: SystemTime) -> Result<SystemTime, RejectRe
 /// The header value for `order`, built in one exactly-sized allocation (the header
 /// map takes the buffer over without copying).
 fn format_order(order: &OrderContext, trace: TraceId) -> String {
-    const BY_LEN: usize = 55;
-    const BY_COMPACT_LEN: usize = 19;
+    const BY_LEN: usize = traceparent::LEN;
     let id = order.order_id().as_str();
     let status = order.status();
     let since = status.and(order.entered_at()).map(unix_millis);
@@ -389,11 +389,13 @@ fn format_order(order: &OrderContext, trace: TraceId) -> String {
         push_field(&mut out, FIELD_SINCE, format_decimal(ms, &mut digits));
     }
     if let Some(span) = by {
-        let mut buf = [0u8; BY_LEN];
-        let value = if compact {
-            format_span_id(span, &mut buf)
+        let (compact_value, full_value);
+        let value: &[u8] = if compact {
+            compact_value = format_span_id(span);
+            &compact_value
         } else {
-            format_span_context(span, &mut buf)
+            full_value = traceparent::write(span);
+            &full_value
         };
         push_field(&mut out, FIELD_BY, value);
     }
@@ -426,39 +428,22 @@ fn format_decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
     }
 }
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
-fn encode_hex(bytes: &[u8], out: &mut [u8]) {
-    for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
-        pair[0] = HEX[usize::from(b >> 4)];
-        pair[1] = HEX[usize::from(b & 0xf)];
-    }
-}
-
-/// `00-{32 hex trace id}-{16 hex span id}-{2 hex flags}`, the `traceparent` format.
-fn format_span_context<'a>(span: &SpanContext, buf: &'a mut [u8; 55]) -> &'a [u8] {
-    buf[..3].copy_from_slice(b"00-");
-    encode_hex(&span.trace_id().to_bytes(), &mut buf[3..35]);
-    buf[35] = b'-';
-    encode_hex(&span.span_id().to_bytes(), &mut buf[36..52]);
-    buf[52] = b'-';
-    encode_hex(&[span.trace_flags().to_u8()], &mut buf[53..55]);
+/// `{16 hex span id}-{2 hex flags}`: a span of the message's own trace.
+fn format_span_id(span: &SpanContext) -> [u8; BY_COMPACT_LEN] {
+    let mut buf = [b'-'; BY_COMPACT_LEN];
+    write_hex(&mut buf[..16], &span.span_id().to_bytes());
+    write_hex(&mut buf[17..19], &[span.trace_flags().to_u8()]);
     buf
 }
 
-/// `{16 hex span id}-{2 hex flags}`: a span of the message's own trace.
-fn format_span_id<'a>(span: &SpanContext, buf: &'a mut [u8; 55]) -> &'a [u8] {
-    encode_hex(&span.span_id().to_bytes(), &mut buf[..16]);
-    buf[16] = b'-';
-    encode_hex(&[span.trace_flags().to_u8()], &mut buf[17..19]);
-    &buf[..19]
-}
+/// Length of the compact `by` form.
+const BY_COMPACT_LEN: usize = 19;
 
 /// The full form anywhere; the compact form only when the message's trace is known.
 fn parse_entered_by(value: &str, trace: TraceId) -> Option<SpanContext> {
     let bytes = value.as_bytes();
     if bytes.len() != 19 {
-        return parse_span_context(value);
+        return traceparent::parse(value);
     }
     if trace == TraceId::INVALID || bytes[16] != b'-' {
         return None;
@@ -477,49 +462,6 @@ fn parse_entered_by(value: &str, trace: TraceId) -> Option<SpanContext> {
         TraceState::NONE,
     );
     context.is_valid().then_some(context)
-}
-
-fn parse_span_context(value: &str) -> Option<SpanContext> {
-    let bytes = value.as_bytes();
-    if bytes.len() != 55 || &bytes[..3] != b"00-" || bytes[35] != b'-' || bytes[52] != b'-' {
-        return None;
-    }
-    let mut trace = [0u8; 16];
-    let mut span = [0u8; 8];
-    let mut flags = [0u8; 1];
-    if !(decode_lower_hex(&bytes[3..35], &mut trace)
-        && decode_lower_hex(&bytes[36..52], &mut span)
-        && decode_lower_hex(&bytes[53..55], &mut flags))
-    {
-        return None;
-    }
-    let context = SpanContext::new(
-        TraceId::from_bytes(trace),
-        SpanId::from_bytes(span),
-        TraceFlags::new(flags[0]) & TraceFlags::SAMPLED,
-        true,
-        TraceState::NONE,
-    );
-    context.is_valid().then_some(context)
-}
-
-/// Decode lower-case hex (as `traceparent` requires) into `out`; false on any other
-/// byte. `hex` is exactly twice as long as `out`.
-fn decode_lower_hex(hex: &[u8], out: &mut [u8]) -> bool {
-    fn nibble(b: u8) -> Option<u8> {
-        match b {
-            b'0'..=b'9' => Some(b - b'0'),
-            b'a'..=b'f' => Some(b - b'a' + 10),
-            _ => None,
-        }
-    }
-    for (byte, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
-        match (nibble(pair[0]), nibble(pair[1])) {
-            (Some(hi), Some(lo)) => *byte = hi << 4 | lo,
-            _ => return false,
-        }
-    }
-    true
 }
 
 #[cfg(test)]
@@ -659,7 +601,7 @@ mod tests {
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
             "00-4bf92f3577b34da6a3ce929d0e0e47é-00f067aa0ba902b7-01",
         ] {
-            assert!(parse_span_context(bad).is_none(), "{bad:?}");
+            assert!(traceparent::parse(bad).is_none(), "{bad:?}");
         }
     }
 
