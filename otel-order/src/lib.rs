@@ -9,6 +9,8 @@
 //!   [`Context`](opentelemetry::Context) ([`OrderContextExt`]).
 //! - [`OrderContextPropagator`] — carries it in its own `ordertrace-*` headers,
 //!   validating every inbound value; compose it with W3C trace-context.
+//! - [`traceparent`] — the canonical W3C `traceparent` value written and read
+//!   without allocating (the order header's `by` field, and otel-amqp's headers).
 //! - [`lifecycle`] — which moves are legal, and [`classify`] for observed ones.
 //! - [`transition`] — status conventions: [`StatusRecorder`] records each move as a
 //!   short span covering the time in the previous status, plus time-in-status,
