@@ -131,6 +131,7 @@ mod redactor;
 mod regions;
 mod rules;
 mod scan;
+mod shape;
 mod span;
 mod value;
 

@@ -9,35 +9,53 @@
 //! hash is noted), so values that never repeat, such as a path with an order id,
 //! neither pay for a copy nor push out the ones that do.
 //!
+//! Such a path still repeats its [shape](crate::shape): a second table keeps the
+//! shapes of short texts the prefilter found clean, the same way. A text is looked
+//! up there only when it is not found as itself.
+//!
 //! Only texts found clean are kept, only in this process's memory, never exported,
 //! and a text is only ever taken from here if its bytes are equal to the bytes
 //! that were found clean under the same rule set.
 
 use std::cell::RefCell;
 
+use crate::shape::{self, Shape};
+
 /// Longest text kept.
 pub(crate) const MAX_LEN: usize = 128;
-/// Slots per thread (direct-mapped; about 70 KiB with the hashes noted).
+/// Slots per thread for texts (direct-mapped; about 70 KiB with the hashes noted).
 const SLOTS: usize = 512;
+/// Slots per thread for shapes (about 20 KiB).
+const SHAPE_SLOTS: usize = 256;
 
 #[derive(Clone, Copy)]
-struct Slot {
+struct Slot<const LEN: usize> {
     /// The rule set that found the text clean (0: empty slot).
     rules: usize,
     len: usize,
-    bytes: [u8; MAX_LEN],
+    bytes: [u8; LEN],
 }
 
-const EMPTY: Slot = Slot {
-    rules: 0,
-    len: 0,
-    bytes: [0; MAX_LEN],
-};
+impl<const LEN: usize> Slot<LEN> {
+    const EMPTY: Self = Slot {
+        rules: 0,
+        len: 0,
+        bytes: [0; LEN],
+    };
+}
 
-/// One thread's texts, and the hashes of texts seen clean once.
-pub(crate) struct Recent {
-    slots: [Slot; SLOTS],
+/// Texts of up to `LEN` bytes in `SLOTS` direct-mapped slots, and the hashes of
+/// texts seen clean once.
+struct Table<const LEN: usize, const SLOTS: usize> {
+    slots: [Slot<LEN>; SLOTS],
     seen_once: [u64; SLOTS],
+}
+
+/// One thread's texts found clean, and the shapes of texts the prefilter found
+/// clean ([`shape`](crate::shape)).
+pub(crate) struct Recent {
+    texts: Table<MAX_LEN, SLOTS>,
+    shapes: Table<{ shape::MAX_LEN }, SHAPE_SLOTS>,
 }
 
 impl std::fmt::Debug for Recent {
@@ -67,7 +85,7 @@ pub(crate) fn with_thread_cache<R>(mut f: impl FnMut(Option<&mut Recent>) -> R) 
 
 /// A hash of `text`'s length and its first and last eight bytes (the compare on
 /// lookup makes any collision a miss, never a wrong answer), and its slot.
-fn hash(text: &[u8]) -> (u64, usize) {
+fn hash<const SLOTS: usize>(text: &[u8]) -> (u64, usize) {
     let n = text.len();
     let h = if n >= 8 {
         word(text, 0) ^ word(text, n - 8).rotate_left(23)
@@ -113,22 +131,19 @@ fn same(kept: &[u8], text: &[u8]) -> bool {
         && wide(kept, n - 16) == wide(text, n - 16)
 }
 
-impl Recent {
-    fn new() -> Box<Recent> {
-        Box::new(Recent {
-            slots: [EMPTY; SLOTS],
-            seen_once: [0; SLOTS],
-        })
-    }
+impl<const LEN: usize, const SLOTS: usize> Table<LEN, SLOTS> {
+    const EMPTY: Self = Table {
+        slots: [Slot::EMPTY; SLOTS],
+        seen_once: [0; SLOTS],
+    };
 
-    /// True if `text` was found clean by rule set `rules` and is still remembered.
+    /// True if `bytes` were kept for rule set `rules`.
     #[inline]
-    pub(crate) fn is_clean(&self, rules: usize, text: &str) -> bool {
-        let bytes = text.as_bytes();
-        if bytes.len() > MAX_LEN {
+    fn contains(&self, rules: usize, bytes: &[u8]) -> bool {
+        if bytes.len() > LEN {
             return false;
         }
-        let (_, slot) = hash(bytes);
+        let (_, slot) = hash::<SLOTS>(bytes);
         self.slots.get(slot).is_some_and(|s| {
             s.rules == rules
                 && s.len == bytes.len()
@@ -138,14 +153,13 @@ impl Recent {
         })
     }
 
-    /// Notes that rule set `rules` found `text` clean: the second time in a row
-    /// for its slot, the text is kept.
-    pub(crate) fn remember_clean(&mut self, rules: usize, text: &str) {
-        let bytes = text.as_bytes();
-        if bytes.len() > MAX_LEN || rules == 0 {
+    /// Notes `bytes` for rule set `rules`: the second time in a row for its
+    /// slot, they are kept.
+    fn note(&mut self, rules: usize, bytes: &[u8]) {
+        if bytes.len() > LEN || rules == 0 {
             return;
         }
-        let (h, slot) = hash(bytes);
+        let (h, slot) = hash::<SLOTS>(bytes);
         let (Some(seen), Some(s)) = (self.seen_once.get_mut(slot), self.slots.get_mut(slot)) else {
             return;
         };
@@ -155,7 +169,44 @@ impl Recent {
         }
         s.rules = rules;
         s.len = bytes.len();
-        s.bytes[..bytes.len()].copy_from_slice(bytes);
+        if let Some(kept) = s.bytes.get_mut(..bytes.len()) {
+            kept.copy_from_slice(bytes);
+        }
+    }
+}
+
+impl Recent {
+    fn new() -> Box<Recent> {
+        Box::new(Recent {
+            texts: Table::EMPTY,
+            shapes: Table::EMPTY,
+        })
+    }
+
+    /// True if `text` was found clean by rule set `rules` and is still remembered.
+    #[inline]
+    pub(crate) fn is_clean(&self, rules: usize, text: &str) -> bool {
+        self.texts.contains(rules, text.as_bytes())
+    }
+
+    /// Notes that rule set `rules` found `text` clean: the second time in a row
+    /// for its slot, the text is kept.
+    pub(crate) fn remember_clean(&mut self, rules: usize, text: &str) {
+        self.texts.note(rules, text.as_bytes());
+    }
+
+    /// True if the prefilter of rule set `rules` found a text of this shape clean
+    /// and the shape is still remembered.
+    #[inline]
+    pub(crate) fn shape_is_clean(&self, rules: usize, shape: &Shape) -> bool {
+        self.shapes.contains(rules, shape.as_bytes())
+    }
+
+    /// Notes that the prefilter of rule set `rules` (not the detectors: see
+    /// [`shape`](crate::shape)) found a text of this shape clean; kept the second
+    /// time in a row for its slot.
+    pub(crate) fn remember_clean_shape(&mut self, rules: usize, shape: &Shape) {
+        self.shapes.note(rules, shape.as_bytes());
     }
 }
 

@@ -19,6 +19,7 @@ use crate::detectors::{email, inn, name, numeric, passport, phone, Detector};
 use crate::metrics::Tally;
 use crate::prefilter::{self, Hints, INN_RUN, MIN_CONTEXT_DIGITS, PASSPORT_RUN};
 use crate::rules::{RuleId, Rules};
+use crate::shape::Shape;
 
 /// A proposed match: bytes `start..end` of the text, found by `rule`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -169,8 +170,9 @@ impl Rules {
         self.redact_unknown_text(text, surface, tally)
     }
 
-    /// [`Rules::redact_text`] for text not known clean: the prefilter pass, and
-    /// the detectors if it finds anything.
+    /// [`Rules::redact_text`] for text not known clean: known clean by its shape
+    /// ([`shape`](crate::shape)), else the prefilter pass, and the detectors if it
+    /// finds anything.
     #[inline(never)]
     fn redact_unknown_text<'t>(
         &self,
@@ -180,9 +182,26 @@ impl Rules {
     ) -> Cow<'t, str> {
         let mut hints = None;
         if text.len() <= self.max_scan_len {
+            // Custom rules can match what the prefilter calls clean: then neither
+            // its verdict nor a shape decides anything.
+            let shape = match tally.recent {
+                Some(_) if self.custom.is_empty() => Shape::of(text.as_bytes()),
+                _ => None,
+            };
+            if let (Some(shape), Some(recent)) = (&shape, tally.recent.as_deref()) {
+                if recent.shape_is_clean(self.keys.id(), shape) {
+                    // Noted as itself too: a text that repeats is then found by
+                    // the cheaper lookup before this one.
+                    self.remember_clean(text, tally);
+                    return Cow::Borrowed(text);
+                }
+            }
             let h = prefilter::scan(text.as_bytes());
             if h.is_clean() && self.custom.is_empty() {
                 self.remember_clean(text, tally);
+                if let (Some(shape), Some(recent)) = (&shape, tally.recent.as_deref_mut()) {
+                    recent.remember_clean_shape(self.keys.id(), shape);
+                }
                 return Cow::Borrowed(text);
             }
             hints = Some(h);

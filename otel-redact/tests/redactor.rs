@@ -196,3 +196,38 @@ fn texts_found_clean_before_are_judged_again_by_other_rules_and_when_changed() {
     let phone = String::from("call 8 916 123 45 67");
     assert_eq!(default.redact_str(&phone), "call [REDACTED:phone]");
 }
+
+/// Short texts the prefilter found clean are also remembered by *shape* (each digit
+/// replaced by its class), so a path with a new order id on every span is known
+/// clean without a pass. Only the prefilter's verdict is remembered that way: it
+/// never looks at which digit is where, except for the `7`/`8` of a dotted
+/// phone's trunk, which the shape keeps apart. Texts the detectors themselves
+/// found clean (a card number failing Luhn) are not remembered by shape.
+#[test]
+fn texts_shaped_like_clean_ones_are_still_judged_by_their_digits() {
+    let default = r();
+    let paths: Vec<String> = (0..5)
+        .map(|n| format!("/api/v1/orders/ORD-2026-00012{n}"))
+        .collect();
+    for path in &paths {
+        assert!(matches!(default.redact_str(path), Cow::Borrowed(_)));
+    }
+
+    // A lone 5 before a dot is no trunk; a lone 8 is, whatever the shape cache
+    // holds for the 5.
+    let not_a_trunk = String::from("x 5.916.123.45.67");
+    for _ in 0..3 {
+        assert!(matches!(default.redact_str(&not_a_trunk), Cow::Borrowed(_)));
+    }
+    let dotted = String::from("x 8.916.123.45.67");
+    assert_eq!(default.redact_str(&dotted), "x [REDACTED:phone]");
+
+    // The same digits' places, one failing Luhn and one passing: the first is
+    // found clean by the card detector, not the prefilter.
+    let not_a_card = String::from("card 4276 1600 1234 5670");
+    for _ in 0..3 {
+        assert!(matches!(default.redact_str(&not_a_card), Cow::Borrowed(_)));
+    }
+    let card = String::from("card 4276 1600 1234 5675");
+    assert_eq!(default.redact_str(&card), "card [REDACTED:card]");
+}
