@@ -188,11 +188,11 @@ impl Rules {
                 Some(_) if self.custom.is_empty() => Shape::of(text.as_bytes()),
                 _ => None,
             };
-            if let (Some(shape), Some(recent)) = (&shape, tally.recent.as_deref()) {
+            if let (Some(shape), Some(recent)) = (&shape, tally.recent.as_deref_mut()) {
                 if recent.shape_is_clean(self.keys.id(), shape) {
                     // Noted as itself too: a text that repeats is then found by
                     // the cheaper lookup before this one.
-                    self.remember_clean(text, tally);
+                    recent.remember_clean(self.keys.id(), text);
                     return Cow::Borrowed(text);
                 }
             }
