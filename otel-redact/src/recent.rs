@@ -45,10 +45,11 @@ impl<const LEN: usize> Slot<LEN> {
 }
 
 /// Texts of up to `LEN` bytes in `SLOTS` direct-mapped slots, and the hashes of
-/// texts seen clean once.
+/// texts seen clean once. On the heap, built there: a redacting thread's stack
+/// never holds them (threads with small stacks redact too).
 struct Table<const LEN: usize, const SLOTS: usize> {
-    slots: [Slot<LEN>; SLOTS],
-    seen_once: [u64; SLOTS],
+    slots: Box<[Slot<LEN>; SLOTS]>,
+    seen_once: Box<[u64; SLOTS]>,
 }
 
 /// One thread's texts found clean, and the shapes of texts the prefilter found
@@ -74,7 +75,12 @@ thread_local! {
 /// here rather than once per value.
 pub(crate) fn with_thread_cache<R>(mut f: impl FnMut(Option<&mut Recent>) -> R) -> R {
     let out = RECENT.try_with(|recent| match recent.try_borrow_mut() {
-        Ok(mut recent) => f(Some(recent.get_or_insert_with(Recent::new))),
+        Ok(mut recent) => {
+            if recent.is_none() {
+                *recent = Recent::new();
+            }
+            f(recent.as_deref_mut())
+        }
         Err(_) => f(None),
     });
     match out {
@@ -131,11 +137,21 @@ fn same(kept: &[u8], text: &[u8]) -> bool {
         && wide(kept, n - 16) == wide(text, n - 16)
 }
 
+/// `[value; N]` built on the heap (`None` only if the conversion to an array of
+/// the vector's own length failed, which it cannot).
+fn boxed_array<T: Copy, const N: usize>(value: T) -> Option<Box<[T; N]>> {
+    vec![value; N].into_boxed_slice().try_into().ok()
+}
+
 impl<const LEN: usize, const SLOTS: usize> Table<LEN, SLOTS> {
-    const EMPTY: Self = Table {
-        slots: [Slot::EMPTY; SLOTS],
-        seen_once: [0; SLOTS],
-    };
+    fn new() -> Option<Self> {
+        // A vector is built on the heap; as an array of its exact length it then
+        // needs no bounds check per lookup.
+        Some(Table {
+            slots: boxed_array(Slot::EMPTY)?,
+            seen_once: boxed_array(0)?,
+        })
+    }
 
     /// True if `bytes` were kept for rule set `rules`.
     #[inline]
@@ -176,11 +192,14 @@ impl<const LEN: usize, const SLOTS: usize> Table<LEN, SLOTS> {
 }
 
 impl Recent {
-    fn new() -> Box<Recent> {
-        Box::new(Recent {
-            texts: Table::EMPTY,
-            shapes: Table::EMPTY,
-        })
+    /// Out of line: once per thread.
+    #[cold]
+    #[inline(never)]
+    fn new() -> Option<Box<Recent>> {
+        Some(Box::new(Recent {
+            texts: Table::new()?,
+            shapes: Table::new()?,
+        }))
     }
 
     /// True if `text` was found clean by rule set `rules` and is still remembered.

@@ -231,3 +231,24 @@ fn texts_shaped_like_clean_ones_are_still_judged_by_their_digits() {
     let card = String::from("card 4276 1600 1234 5675");
     assert_eq!(default.redact_str(&card), "card [REDACTED:card]");
 }
+
+/// The per-thread caches are built on the heap: a thread with a small stack (a
+/// worker pool's, say) can redact. They once took a 100 KiB stack frame on every
+/// redaction, which overflowed such a stack and aborted the process.
+#[test]
+fn a_thread_with_a_small_stack_can_redact() {
+    let redactor = r();
+    let worker = std::thread::Builder::new()
+        .stack_size(64 * 1024)
+        .spawn(move || {
+            let once = redactor.redact_str("call 8 916 123 45 67").into_owned();
+            let again = redactor
+                .redact_str("/api/v1/orders/ORD-2026-000123")
+                .into_owned();
+            (once, again)
+        })
+        .expect("spawn a worker");
+    let (once, again) = worker.join().expect("the worker finishes");
+    assert_eq!(once, "call [REDACTED:phone]");
+    assert_eq!(again, "/api/v1/orders/ORD-2026-000123");
+}
