@@ -39,6 +39,12 @@
 //!   mappings never change, so the verdict holds for as long as the process runs.
 //! - **Short texts found clean** (up to 128 bytes: a route, a host, a client's user
 //!   agent) are remembered per thread by content, compared whole on lookup.
+//! - **Their shapes** (up to 64 bytes, each digit replaced by its class) are
+//!   remembered too when the byte pre-filter found the text clean: its verdict
+//!   never depends on which digit is where, so a path with a new order id on every
+//!   span (`/api/v1/orders/ORD-2026-000123`) is known clean from its shape. A text
+//!   the detectors themselves found clean (a number failing Luhn) is never
+//!   remembered by shape.
 //! - **Values of up to 64 bytes** are classified with SSE2 (on `x86_64`) into
 //!   per-byte masks, so the digit detectors only run when 9 digits stand in one
 //!   cluster that is not glued to a word or number (an order id in a path, a user
