@@ -52,63 +52,73 @@ fn is_value_end(b: u8) -> bool {
 /// rather than a regex: it only does work at `=`/`:`, which keeps clean key=value
 /// logs cheap.
 pub(crate) fn find_parameters(text: &str, mut push: impl FnMut(usize, usize)) {
-    let bytes = text.as_bytes();
-    for p in memchr::memchr2_iter(b'=', b':', bytes) {
-        let b = bytes[p];
-        // Name: skip blanks and a closing quote, then take identifier bytes.
-        let mut end = p;
-        while end > 0 && matches!(bytes[end - 1], b' ' | b'\t') {
-            end -= 1;
-        }
-        if end > 0 && matches!(bytes[end - 1], b'"' | b'\'') {
-            end -= 1;
-        }
-        // Most names (`status`, `duration_ms`, a timestamp's `10`) end in a letter
-        // no secret name ends in: decided before walking back over the name.
-        let last = end
-            .checked_sub(1)
-            .and_then(|i| bytes.get(i))
-            .map_or(0, |b| b | 0x20);
-        let candidates = names_ending_in(last);
-        if candidates.is_empty() {
-            continue;
-        }
-        // The name is the identifier ending at `end`; a secret name matches its
-        // end, whole or after `_`, `.` or `-` — decided from the suffix alone,
-        // without walking back over the whole name.
-        let named = candidates.iter().any(|k| {
-            let k = k.as_bytes();
-            let Some(from) = end.checked_sub(k.len()) else {
-                return false;
-            };
-            bytes[from..end].eq_ignore_ascii_case(k)
-                && from
-                    .checked_sub(1)
-                    .is_none_or(|i| matches!(bytes[i], b'_' | b'.' | b'-') || !is_ident(bytes[i]))
-        });
-        if !named {
-            continue;
-        }
-        // Value: skip blanks and an opening quote, then up to a delimiter.
-        let mut v = p + 1;
-        while v < bytes.len() && matches!(bytes[v], b' ' | b'\t') {
-            v += 1;
-        }
-        if v < bytes.len() && matches!(bytes[v], b'"' | b'\'') {
-            v += 1;
-        }
-        let mut v_end = v;
-        while v_end < bytes.len() && !is_value_end(bytes[v_end]) {
-            v_end += 1;
-        }
-        // `//` right after `:` is a URL scheme, not a value.
-        if b == b':' && bytes.get(v..v + 2) == Some(b"//") {
-            continue;
-        }
-        if v_end > v && text.is_char_boundary(v) && text.is_char_boundary(v_end) {
-            push(v, v_end);
+    for p in memchr::memchr2_iter(b'=', b':', text.as_bytes()) {
+        if let Some((start, end)) = parameter_at(text, p) {
+            push(start, end);
         }
     }
+}
+
+/// The value of the `password=`-style parameter whose `=` or `:` is byte `p` of
+/// `text`, as [`find_parameters`] finds it; `None` if the name before it is not
+/// a secret's (or `p` is no `=`/`:`).
+pub(crate) fn parameter_at(text: &str, p: usize) -> Option<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let at = |i: usize| bytes.get(i).copied().unwrap_or(0);
+    let b = at(p);
+    if b != b'=' && b != b':' {
+        return None;
+    }
+    // Name: skip blanks and a closing quote, then take identifier bytes.
+    let mut end = p;
+    while end > 0 && matches!(at(end - 1), b' ' | b'\t') {
+        end -= 1;
+    }
+    if end > 0 && matches!(at(end - 1), b'"' | b'\'') {
+        end -= 1;
+    }
+    // Most names (`status`, `duration_ms`, a timestamp's `10`) end in a letter
+    // no secret name ends in: decided before walking back over the name.
+    let last = end.checked_sub(1).map_or(0, |i| at(i) | 0x20);
+    let candidates = names_ending_in(last);
+    if candidates.is_empty() {
+        return None;
+    }
+    // The name is the identifier ending at `end`; a secret name matches its
+    // end, whole or after `_`, `.` or `-` — decided from the suffix alone,
+    // without walking back over the whole name.
+    let named = candidates.iter().any(|k| {
+        let k = k.as_bytes();
+        let Some(from) = end.checked_sub(k.len()) else {
+            return false;
+        };
+        bytes
+            .get(from..end)
+            .is_some_and(|n| n.eq_ignore_ascii_case(k))
+            && from
+                .checked_sub(1)
+                .is_none_or(|i| matches!(at(i), b'_' | b'.' | b'-') || !is_ident(at(i)))
+    });
+    if !named {
+        return None;
+    }
+    // Value: skip blanks and an opening quote, then up to a delimiter.
+    let mut v = p + 1;
+    while v < bytes.len() && matches!(at(v), b' ' | b'\t') {
+        v += 1;
+    }
+    if v < bytes.len() && matches!(at(v), b'"' | b'\'') {
+        v += 1;
+    }
+    let mut v_end = v;
+    while v_end < bytes.len() && !is_value_end(at(v_end)) {
+        v_end += 1;
+    }
+    // `//` right after `:` is a URL scheme, not a value.
+    if b == b':' && bytes.get(v..v + 2) == Some(b"//") {
+        return None;
+    }
+    (v_end > v && text.is_char_boundary(v) && text.is_char_boundary(v_end)).then_some((v, v_end))
 }
 
 /// The compiled secret patterns; each has the part to replace as group 1.
@@ -128,7 +138,22 @@ impl SecretPatterns {
         })
     }
 
+    /// Every secret candidate in `text` the hints allow.
     pub(crate) fn find(
+        &self,
+        text: &str,
+        hints: &crate::prefilter::Hints,
+        mut push: impl FnMut(usize, usize),
+    ) {
+        self.find_patterns(text, hints, &mut push);
+        if hints.assign {
+            find_parameters(text, push);
+        }
+    }
+
+    /// [`SecretPatterns::find`] but for `password=`-style parameters: for a caller
+    /// that has the `=`/`:` positions already and asks [`parameter_at`] at each.
+    pub(crate) fn find_patterns(
         &self,
         text: &str,
         hints: &crate::prefilter::Hints,
@@ -155,9 +180,6 @@ impl SecretPatterns {
         }
         if hints.at && hints.assign {
             run(&self.url_credentials);
-        }
-        if hints.assign {
-            find_parameters(text, &mut push);
         }
     }
 }
