@@ -41,7 +41,7 @@ struct Masks {
 
 /// Bytes `i..i + 8` of `text` as a little-endian word, zero past the end (zero is
 /// in no class), without copying the text anywhere.
-fn word_at(text: &[u8], i: usize) -> i64 {
+pub(crate) fn word_at(text: &[u8], i: usize) -> i64 {
     if let Some(Ok(w)) = text.get(i..i + 8).map(<[u8; 8]>::try_from) {
         return i64::from_le_bytes(w);
     }
@@ -216,7 +216,7 @@ pub(crate) fn scan(text: &[u8]) -> Hints {
 }
 
 /// Positions of the set bits of `mask`, lowest first.
-fn positions(mut mask: u64) -> impl Iterator<Item = usize> {
+pub(crate) fn positions(mut mask: u64) -> impl Iterator<Item = usize> {
     std::iter::from_fn(move || {
         let i = mask.trailing_zeros() as usize;
         mask &= mask.wrapping_sub(1);
@@ -231,7 +231,7 @@ fn positions(mut mask: u64) -> impl Iterator<Item = usize> {
 /// Every word is compared at every anchor, branch-free, on the eight bytes from
 /// `i - 2` (zero outside the text): a word can only match where its own letter is,
 /// and no indirect jump per anchor letter is mispredicted.
-fn confirm_anchor(text: &[u8], i: usize, h: &mut Hints) {
+pub(crate) fn confirm_anchor(text: &[u8], i: usize, h: &mut Hints) {
     // Bytes i-2 .. i+6, the first two zero when `i` is near the start.
     let raw = match i.checked_sub(2) {
         Some(from) => word_at(text, from) as u64,

@@ -1,0 +1,321 @@
+//! Long texts (over 64 bytes) on `x86_64`: one pass over the bytes.
+//!
+//! The text is classified 64 bytes at a time into [`blocks`](crate::blocks) of bit
+//! masks, and everything the detectors' gates and front ends need is derived from
+//! each block while it is at hand, instead of a search over the text per class of
+//! byte:
+//!
+//! - the prefilter's [`Hints`], exactly as [`scan_general`] gives them: digits
+//!   counted by popcount, rare bytes by any bit set, and the anchor words confirmed
+//!   only at the anchor letters' bits, with the word checks the short texts use;
+//! - the digit clusters that could hold a window ([`regions`](crate::regions)),
+//!   handed to the [`Sink`] as they close;
+//! - every `=` and `:`, handed to the [`Sink`] (where `password=`-style parameters
+//!   are looked for);
+//! - whether the context words `passport` and `inn` occur, as
+//!   [`prefilter::passport_word`] and [`prefilter::inn_word`] say.
+//!
+//! Only three blocks are held at a time (a cluster's joiners and `inn` reach into
+//! the next block), so the pass allocates nothing.
+//!
+//! [`scan_general`]: crate::prefilter::scan_general
+//! [`prefilter::passport_word`]: crate::prefilter::passport_word
+//! [`prefilter::inn_word`]: crate::prefilter::inn_word
+
+use crate::blocks::{self, Block, BLOCK};
+use crate::detectors::numeric::Runs;
+use crate::masks::{confirm_anchor, positions, word_at};
+use crate::prefilter::{Hints, MIN_ANY_DIGITS, MIN_CONTEXT_DIGITS};
+use crate::regions::Regions;
+
+/// Where the pass hands what the detectors start from, in text order within each
+/// kind.
+pub(crate) trait Sink {
+    /// A digit cluster, bytes `from..to`, that holds enough digits for a window.
+    fn region(&mut self, from: usize, to: usize);
+    /// A `=` or `:` at byte `at`.
+    fn assign(&mut self, at: usize);
+}
+
+/// What the pass found besides what it handed to the [`Sink`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Pass {
+    /// Equal to [`scan_general`](crate::prefilter::scan_general)'s.
+    pub(crate) hints: Hints,
+    /// The digit-run facts of the whole text, as the cluster scan reports them
+    /// (`longest` as far as the gates look).
+    pub(crate) runs: Runs,
+    /// `passport` occurs, in any case.
+    pub(crate) passport_word: bool,
+    /// `inn` occurs, in any case, not preceded by a letter.
+    pub(crate) inn_word: bool,
+}
+
+/// `passport`, as eight little-endian bytes.
+const PASSPORT: u64 = u64::from_le_bytes(*b"passport");
+/// Sets bit 5 of each of eight bytes: folds ASCII letters to lower case.
+const FOLD: u64 = 0x2020_2020_2020_2020;
+
+/// The one pass over `text` (any length; the rules use it past 64 bytes).
+#[target_feature(enable = "sse2")]
+pub(crate) fn scan(text: &[u8], sink: &mut impl Sink) -> Pass {
+    let blocks = text.len().div_ceil(BLOCK);
+    let mut prev = Block::default();
+    let mut cur = if blocks > 0 {
+        blocks::classify(text, 0)
+    } else {
+        Block::default()
+    };
+    let mut regions = Regions::default();
+    let mut pass = Pass::default();
+    let h = &mut pass.hints;
+    let mut digits = 0u32;
+    // Bits of the rare bytes seen anywhere: only whether they occur is a hint.
+    let (mut at, mut assign, mut cyrillic) = (0u64, 0u64, 0u64);
+    for b in 0..blocks {
+        let next = if b + 1 < blocks {
+            blocks::classify(text, (b + 1) * BLOCK)
+        } else {
+            Block::default()
+        };
+        let base = b * BLOCK;
+
+        digits += cur.digit.count_ones();
+        at |= cur.at;
+        assign |= cur.assign;
+        cyrillic |= cur.cyrillic_lead;
+        // Each word is compared where its anchor letter is, reading the text
+        // itself, so a word split across chunks or blocks is found all the same.
+        for i in positions(cur.anchor) {
+            confirm_anchor(text, base + i, h);
+        }
+        if cur.cyrillic_lead != 0 && !h.cyrillic_upper {
+            h.cyrillic_upper =
+                positions(cur.cyrillic_lead).any(|i| upper_cyrillic_at(text, base + i));
+        }
+        if cur.p != 0 && !pass.passport_word {
+            pass.passport_word =
+                positions(cur.p).any(|i| word_at(text, base + i) as u64 | FOLD == PASSPORT);
+        }
+        if cur.n != 0 && !pass.inn_word {
+            // `nn`, whose second `n` may be the next block's, after an `i` that
+            // follows no letter.
+            let pairs = cur.n & (cur.n >> 1 | next.n << 63);
+            pass.inn_word = positions(pairs).any(|i| inn_before(text, base + i));
+        }
+        for i in positions(cur.assign) {
+            sink.assign(base + i);
+        }
+        regions.block(text, &prev, &cur, &next, base, |from, to| {
+            sink.region(from, to)
+        });
+
+        prev = cur;
+        cur = next;
+    }
+    pass.runs = regions.finish(text.len(), |from, to| sink.region(from, to));
+    let h = &mut pass.hints;
+    h.total_digits = digits;
+    h.at = at != 0;
+    h.assign = assign != 0;
+    h.cyrillic = cyrillic != 0;
+    h.windows = digits >= MIN_ANY_DIGITS;
+    // As the general prefilter: the cluster scan measures the runs.
+    h.longest_run = u32::MAX;
+    h.context = digits >= MIN_CONTEXT_DIGITS;
+    pass
+}
+
+/// True if `n` (the start of an `nn`) is the second letter of `inn` (any case)
+/// that follows no letter.
+fn inn_before(text: &[u8], n: usize) -> bool {
+    let Some(i) = n.checked_sub(1) else {
+        return false;
+    };
+    text.get(i).is_some_and(|&b| b | 0x20 == b'i')
+        && i.checked_sub(1)
+            .and_then(|before| text.get(before))
+            .is_none_or(|b| !b.is_ascii_alphabetic())
+}
+
+/// True if an upper-case Cyrillic letter starts at `i` (`Ё` = D0 81, `А`–`Я` =
+/// D0 90–AF).
+fn upper_cyrillic_at(text: &[u8], i: usize) -> bool {
+    text.get(i) == Some(&0xD0)
+        && text
+            .get(i + 1)
+            .is_some_and(|&b| b == 0x81 || b.wrapping_sub(0x90) < 0x20)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::LazyLock;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::detectors::Detector;
+    use crate::prefilter::{self, scan_general};
+    use crate::scan::Candidate;
+    use crate::Redactor;
+
+    /// Hands nothing on: for the pass's own findings.
+    struct Ignore;
+
+    impl Sink for Ignore {
+        fn region(&mut self, _: usize, _: usize) {}
+        fn assign(&mut self, _: usize) {}
+    }
+
+    fn pass_of(text: &[u8]) -> Pass {
+        // SAFETY: SSE2 is part of every x86_64 target's baseline.
+        unsafe { scan(text, &mut Ignore) }
+    }
+
+    /// The pass's findings against the general prefilter's and the word searches'.
+    fn assert_agrees(text: &[u8]) {
+        let pass = pass_of(text);
+        assert_eq!(pass.hints, scan_general(text), "hints of {text:?}");
+        assert_eq!(
+            (pass.passport_word, pass.inn_word),
+            (prefilter::passport_word(text), prefilter::inn_word(text)),
+            "context words of {text:?}"
+        );
+    }
+
+    #[test]
+    fn words_are_found_across_every_chunk_and_block_edge() {
+        let words: [&[u8]; 21] = [
+            b"bearer",
+            b"BEARER",
+            b"Basic",
+            b"token",
+            b"ToKeN",
+            b"eyJ",
+            b"Ivanovich",
+            b"Sergeevna",
+            b"Ilyinichna",
+            b"passport",
+            b"PassPort",
+            b"inn",
+            b"INN",
+            b" iNn",
+            b"dinner",
+            b"a@b",
+            b"k=v",
+            b"k:v",
+            "Иван".as_bytes(),
+            "иван Ёж".as_bytes(),
+            b"7.916",
+        ];
+        for filler in [b'x', b'1', b' '] {
+            for word in words {
+                // Every offset around the edges at 16, 64 and 128, and the ends.
+                for at in 0..=140 {
+                    let mut text = vec![filler; 150];
+                    text.splice(at..at, word.iter().copied());
+                    assert_agrees(&text);
+                    assert_agrees(&text[..at + word.len()]);
+                    assert_agrees(&text[at..]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_length_counts_every_digit() {
+        for len in 0..=200 {
+            assert_agrees(&vec![b'5'; len]);
+            let mixed: Vec<u8> = (0..len)
+                .map(|i| if i % 3 == 0 { b'5' } else { b'a' })
+                .collect();
+            assert_agrees(&mixed);
+        }
+    }
+
+    /// Long text of the bytes every gate looks at: digits, joiners, dots, rare
+    /// bytes, Cyrillic, and the anchor and context words, in pieces of random
+    /// length (so that they fall across 16- and 64-byte edges).
+    fn gate_text() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            "[a-zA-Z0-9 ()+.:/_=@-]{0,12}",
+            "[0-9]{1,13}",
+            "[ ()+.-]{1,4}",
+            "[bBkKJvhpPiInNcae ]{1,6}",
+            "[абвгдеёжзийклмнопрстуфхцчшщъыьэюяАБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ ]{1,6}",
+            "\\+?[78]?[ (.]{0,2}[0-9]{3}[) .-]{0,2}[0-9]{3}[ .-]?[0-9]{2}[ .-]?[0-9]{2}",
+            "[0-9]{4}[ -][0-9]{4}[ -][0-9]{4}[ -][0-9]{4}",
+            "[0-9]{3}-[0-9]{3}-[0-9]{3} [0-9]{2}",
+            "(passport|Passport|PASSPORT|inn|INN|dinner|ИНН|паспорт|серия) ?:? ?",
+            "(bearer|Bearer|basic|token|Token|eyJ|vich|vna|chna|Ivanovich|Иван|Петрович) ?",
+            "(password|pwd|api_key|token|secret|status|ts)[ ]?[=:][ ]?['\"]?[a-z0-9]{0,10}",
+            "[a-z]{1,8}://[a-z]{1,5}:[a-z0-9]{1,5}@[a-z]{1,6}",
+            "[a-z.]{1,8}@[a-z]{1,6}\\.ru",
+        ];
+        proptest::collection::vec(piece, 0..40).prop_map(|pieces| pieces.concat())
+    }
+
+    /// Compiled once: building a redactor per case would dominate the run time.
+    static DEFAULT: LazyLock<Redactor> = LazyLock::new(Redactor::default);
+    static FEWER: LazyLock<Redactor> = LazyLock::new(|| {
+        Redactor::builder()
+            .disable(Detector::Phone)
+            .disable(Detector::Card)
+            .disable(Detector::Secret)
+            .custom_rule("order", "ORD-[0-9]+")
+            .build()
+            .expect("rules compile")
+    });
+
+    /// The candidates of the general path (with the general prefilter's hints) and
+    /// of the one pass, each in a fixed order.
+    fn both_paths(redactor: &Redactor, text: &str) -> (Vec<Candidate>, Vec<Candidate>) {
+        let rules = redactor.rules();
+        let key = |c: &Candidate| (c.start, c.end, c.rule.priority());
+        let mut general = Vec::new();
+        rules.candidates(text, &scan_general(text.as_bytes()), &mut general);
+        general.sort_unstable_by_key(key);
+        let mut one_pass = Vec::new();
+        let hints = rules.candidates_in_one_pass(text, &mut one_pass);
+        assert_eq!(hints, scan_general(text.as_bytes()), "{text:?}");
+        one_pass.sort_unstable_by_key(key);
+        (general, one_pass)
+    }
+
+    #[test]
+    fn the_dense_workload_gives_the_general_paths_candidates() {
+        let text =
+            "client Иванов Иван Иванович phone +7 (916) 123-45-67 mail ivan.petrov@example.ru \
+card 2200 1234 5678 9019 passport 45 08 123456 snils 112-233-445 95 inn 500100732259 \
+Authorization: Bearer abcDEF123456.xyz url amqp://svc:s3cr3t@rabbit/ password=hunter2 \
+tel 8.916.123.45.67 ИНН 7707083893 eyJhbGciOi.eyJzdWIi.sig Anna Sergeevna Petrova ";
+        for redactor in [&*DEFAULT, &*FEWER] {
+            let (general, one_pass) = both_paths(redactor, text);
+            assert!(!general.is_empty());
+            assert_eq!(general, one_pass);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn hints_and_words_equal_the_general_prefilters(text in gate_text()) {
+            assert_agrees(text.as_bytes());
+        }
+
+        #[test]
+        fn candidates_equal_the_general_paths(text in gate_text()) {
+            for redactor in [&*DEFAULT, &*FEWER] {
+                let (general, one_pass) = both_paths(redactor, &text);
+                prop_assert_eq!(general, one_pass, "{:?}", text);
+            }
+        }
+
+        /// Any bytes at all: no panic, and the same hints.
+        #[test]
+        fn any_bytes_give_the_general_hints(text in proptest::collection::vec(any::<u8>(), 0..300)) {
+            assert_agrees(&text);
+        }
+    }
+}
