@@ -21,19 +21,22 @@ use super::alnum_before;
 const BEARER: &str = r"(?i)(?-u:\b)(?:bearer|basic|token)[ \t]+([A-Za-z0-9\-._~+/]{8,}=*)";
 const JWT: &str = r"(eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]*)";
 const URL_CREDENTIALS: &str = r"(?i)[a-z][a-z0-9+.\-]*://([^/\s:@]+:[^/\s@]*)@";
-/// Parameter names whose value is a secret, by their last letter (so an identifier
-/// is compared only with the few names it could be). Matched at the end of the
+/// Parameter names whose value is a secret, by their last two letters, so an
+/// identifier is compared only with the few names it could be: `trace_id` with
+/// two, `status`, `client` or `currency` with none. Matched at the end of the
 /// identifier before `=`/`:`, whole or after a `_`, `.` or `-` (`db.password`,
 /// `user_pwd`).
-fn names_ending_in(last: u8) -> &'static [&'static str] {
-    match last {
-        b'd' => &["password", "passwd", "pwd", "sessionid", "session_id"],
-        b's' => &["pass"],
-        b'e' => &["passphrase"],
-        b't' => &["secret", "client_secret"],
-        b'n' => &["token", "access_token", "refresh_token", "id_token"],
-        b'y' => &["api_key", "apikey", "api-key", "x-api-key", "private_key"],
-        b'h' => &["auth"],
+fn names_ending_in(last_two: [u8; 2]) -> &'static [&'static str] {
+    match &last_two {
+        b"rd" => &["password"],
+        b"wd" => &["passwd", "pwd"],
+        b"id" => &["sessionid", "session_id"],
+        b"ss" => &["pass"],
+        b"se" => &["passphrase"],
+        b"et" => &["secret", "client_secret"],
+        b"en" => &["token", "access_token", "refresh_token", "id_token"],
+        b"ey" => &["api_key", "apikey", "api-key", "x-api-key", "private_key"],
+        b"th" => &["auth"],
         _ => &[],
     }
 }
@@ -77,10 +80,12 @@ pub(crate) fn parameter_at(text: &str, p: usize) -> Option<(usize, usize)> {
     if end > 0 && matches!(at(end - 1), b'"' | b'\'') {
         end -= 1;
     }
-    // Most names (`status`, `duration_ms`, a timestamp's `10`) end in a letter
-    // no secret name ends in: decided before walking back over the name.
-    let last = end.checked_sub(1).map_or(0, |i| at(i) | 0x20);
-    let candidates = names_ending_in(last);
+    // Most names (`status`, `duration_ms`, a timestamp's `10`) end in letters no
+    // secret name ends in: decided before walking back over the name. Every
+    // name's last two bytes are letters, so `| 0x20` folds them exactly (no other
+    // byte folds onto a letter); a name shorter than two bytes is no secret's.
+    let before = end.checked_sub(2)?;
+    let candidates = names_ending_in([at(before) | 0x20, at(before + 1) | 0x20]);
     if candidates.is_empty() {
         return None;
     }
@@ -180,6 +185,79 @@ impl SecretPatterns {
         }
         if hints.at && hints.assign {
             run(&self.url_credentials);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every parameter name the module docs list.
+    const NAMES: [&str; 19] = [
+        "password",
+        "passwd",
+        "pwd",
+        "pass",
+        "passphrase",
+        "secret",
+        "client_secret",
+        "token",
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "api_key",
+        "apikey",
+        "api-key",
+        "x-api-key",
+        "sessionid",
+        "session_id",
+        "private_key",
+        "auth",
+    ];
+
+    #[test]
+    fn every_name_is_listed_once_under_its_last_two_letters() {
+        let mut listed = 0;
+        for a in b'a'..=b'z' {
+            for b in b'a'..=b'z' {
+                for name in names_ending_in([a, b]) {
+                    assert!(name.as_bytes().ends_with(&[a, b]), "{name} under {a}{b}");
+                    listed += 1;
+                }
+            }
+        }
+        assert_eq!(listed, NAMES.len());
+        for name in NAMES {
+            let last_two = name.as_bytes().get(name.len() - 2..).unwrap_or_default();
+            let found = <[u8; 2]>::try_from(last_two).map(names_ending_in);
+            assert!(found.is_ok_and(|names| names.contains(&name)), "{name}");
+        }
+    }
+
+    fn parameters(text: &str) -> Vec<&str> {
+        let mut found = Vec::new();
+        find_parameters(text, |s, e| found.push(&text[s..e]));
+        found
+    }
+
+    #[test]
+    fn values_of_secret_names_only_are_found() {
+        assert_eq!(parameters("db.password=hunter2&x=1"), ["hunter2"]);
+        assert_eq!(parameters(r#"{"User_PWD": "s3cr3t"}"#), ["s3cr3t"]);
+        assert_eq!(parameters("X-Api-Key : 'abc' trace_id=42"), ["abc"]);
+        assert_eq!(parameters("session_id=1; sessionid=2"), ["1", "2"]);
+        for clean in [
+            "compass=north",
+            "status=200 client=10.0.0.1:443",
+            "token://host",
+            "pwd=",
+            "=x",
+            "d=x",
+            "id=x",
+            ":",
+        ] {
+            assert!(parameters(clean).is_empty(), "{clean}");
         }
     }
 }
