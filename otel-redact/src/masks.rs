@@ -244,13 +244,13 @@ pub(crate) fn confirm_anchor(text: &[u8], i: usize, h: &mut Hints) {
             .rev()
             .fold(0u64, |acc, &b| acc << 8 | u64::from(b))
     };
-    h.auth_word |= field(folded, 2, 6) == text_of(b"bearer")
-        || field(folded, 2, 5) == text_of(b"basic")
-        || field(folded, 0, 5) == text_of(b"token");
+    h.auth_word |= (field(folded, 2, 6) == text_of(b"bearer"))
+        | (field(folded, 2, 5) == text_of(b"basic"))
+        | (field(folded, 0, 5) == text_of(b"token"));
     h.jwt |= field(raw, 0, 3) == text_of(b"eyJ");
-    h.latin_patronymic |= field(raw, 2, 4) == text_of(b"vich")
-        || field(raw, 2, 3) == text_of(b"vna")
-        || field(raw, 1, 4) == text_of(b"chna");
+    h.latin_patronymic |= (field(raw, 2, 4) == text_of(b"vich"))
+        | (field(raw, 2, 3) == text_of(b"vna"))
+        | (field(raw, 1, 4) == text_of(b"chna"));
 }
 
 /// Decides the numeric gates of a text with at least [`MIN_ANY_DIGITS`] digits:
