@@ -283,6 +283,22 @@ mod tests {
     }
 
     #[test]
+    fn the_clean_log_gives_the_general_paths_candidates() {
+        // The clean log of the benchmarks: ids, timestamps, prices, versions.
+        let line = "2026-11-22T10:15:30.123Z INFO GET /api/v1/orders/ORD-2026-000123 status=200 \
+duration_ms=12.5 trace_id=4bf92f3577b34da6a3ce929d0e0e4736 span_id=00f067aa0ba902b7 \
+client=10.0.12.7:53412 ua=\"Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0\" order moved \
+amount=12500.50 currency=RUB ts=1732233600000 build 1.2.3 sha=9f86d081884c7d659a2feaa0c55ad015 \
+request 550e8400-e29b-41d4-a716-446655440000 queue orders.created depth 15 consumers 4 ";
+        for copies in 1..=4 {
+            let text = line.repeat(copies);
+            let (general, one_pass) = both_paths(&DEFAULT, &text);
+            assert_eq!(general, one_pass);
+            assert!(DEFAULT.rules().matches(&text).is_empty());
+        }
+    }
+
+    #[test]
     fn the_dense_workload_gives_the_general_paths_candidates() {
         let text =
             "client Иванов Иван Иванович phone +7 (916) 123-45-67 mail ivan.petrov@example.ru \
@@ -310,6 +326,13 @@ tel 8.916.123.45.67 ИНН 7707083893 eyJhbGciOi.eyJzdWIi.sig Anna Sergeevna Pet
                 let (general, one_pass) = both_paths(redactor, &text);
                 prop_assert_eq!(general, one_pass, "{:?}", text);
             }
+        }
+
+        /// Any text at all: no panic, and the same candidates.
+        #[test]
+        fn any_text_gives_the_general_paths_candidates(text in "(?s).{0,300}") {
+            let (general, one_pass) = both_paths(&DEFAULT, &text);
+            prop_assert_eq!(general, one_pass, "{:?}", text);
         }
 
         /// Any bytes at all: no panic, and the same hints.
