@@ -23,9 +23,11 @@ const CHUNK: usize = 16;
 #[derive(Clone, Copy, Default)]
 pub(crate) struct Block {
     pub(crate) digit: u64,
-    /// ` `, `-`, `(`, `)`: what may join two digit groups.
+    /// ` `, `-`, `(`, `)`: what may join two digit groups. Only in a block with
+    /// a digit (zero elsewhere): a joiner needs a digit within three bytes on
+    /// both sides, so those of a block without one join nothing, here or in the
+    /// blocks beside it.
     pub(crate) join: u64,
-    pub(crate) dot: u64,
     pub(crate) at: u64,
     /// `=` and `:`: where a `password=`-style parameter's value starts.
     pub(crate) assign: u64,
@@ -69,10 +71,15 @@ pub(crate) fn classify(text: &[u8], at: usize) -> Block {
             _mm_or_si128(eq(c, b'J'), _mm_or_si128(eq(c, b'v'), eq(c, b'h'))),
         )
     };
+    let digit = mask(v.map(|c| digit_bytes(c)));
     Block {
-        digit: mask(v.map(|c| digit_bytes(c))),
-        join: mask(v.map(|c| joiner_bytes(c))),
-        dot: mask(v.map(|c| eq(c, b'.'))),
+        digit,
+        // Most blocks of prose have no digit.
+        join: if digit == 0 {
+            0
+        } else {
+            mask(v.map(|c| joiner_bytes(c)))
+        },
         at: mask(v.map(|c| eq(c, b'@'))),
         assign: mask(v.map(|c| _mm_or_si128(eq(c, b'='), eq(c, b':')))),
         cyrillic_lead: mask(v.map(|c| eq(_mm_and_si128(c, _mm_set1_epi8(0xFEu8 as i8)), 0xD0))),
@@ -97,19 +104,16 @@ mod tests {
     /// that ends inside a block.
     #[test]
     fn every_class_is_the_bytes_it_names() {
-        let text: Vec<u8> = (0..=255u8)
+        let mut text: Vec<u8> = (0..=255u8)
             .chain(b"bBkKJvhpPiInN@=:.78 -()".iter().copied())
             .collect();
+        // A block of letters alone, then one with only a joiner.
+        text.resize(BLOCK * 6, b'x');
+        text.extend_from_slice(b"x - x");
         /// A class's name, its mask in a block, and the byte test it stands for.
         type Class = (&'static str, fn(&Block) -> u64, fn(u8) -> bool);
-        let classes: [Class; 9] = [
+        let classes: [Class; 7] = [
             ("digit", |b| b.digit, |c| c.is_ascii_digit()),
-            (
-                "join",
-                |b| b.join,
-                |c| matches!(c, b' ' | b'-' | b'(' | b')'),
-            ),
-            ("dot", |b| b.dot, |c| c == b'.'),
             ("at", |b| b.at, |c| c == b'@'),
             ("assign", |b| b.assign, |c| matches!(c, b'=' | b':')),
             (
@@ -133,6 +137,18 @@ mod tests {
                     let want = text.get(at + k).is_some_and(|&c| is(c));
                     assert_eq!(mask(&block) >> k & 1 == 1, want, "{name} at {}", at + k);
                 }
+            }
+            let bytes = text.get(at..).unwrap_or_default();
+            let bytes = bytes.get(..BLOCK).unwrap_or(bytes);
+            let digits = bytes.iter().any(u8::is_ascii_digit);
+            for k in 0..BLOCK {
+                let join = bytes.get(k).is_some_and(|c| b" -()".contains(c));
+                assert_eq!(
+                    block.join >> k & 1 == 1,
+                    join && digits,
+                    "join at {}",
+                    at + k
+                );
             }
         }
     }

@@ -65,6 +65,18 @@ impl Regions {
         mut region: impl FnMut(usize, usize),
     ) {
         let min_digits = MIN_DETECTOR_DIGITS as u32;
+        if cur.digit == 0 {
+            // No digit here, so no cluster byte either (a joiner needs a digit
+            // within three bytes on both sides): a cluster left open ends before
+            // this block, and so does the run of digits.
+            if let Some((start, digits)) = self.open.take() {
+                if digits >= min_digits {
+                    region(start, base);
+                }
+            }
+            self.digits_in_a_row = 0;
+            return;
+        }
 
         // Cluster bytes: digits, and separators with a digit at most three bytes
         // away on both sides through separators only (the scan's joiners).
@@ -79,13 +91,13 @@ impl Regions {
         let clusters = ((d | joiners) >> MAX_JOIN) as u64;
 
         // A dotted phone's trunk: a lone 7 or 8 right before a dot. Lone digits
-        // before a dot are few (versions, addresses), so each is read in turn.
+        // are few (versions, addresses, hex ids), so each is read in turn.
         if !self.dotted_trunk {
-            let lone = d & !(d << 1) & !(d >> 1);
-            let dot_after = wide(prev.dot, cur.dot, next.dot) >> 1;
-            let candidates = ((lone & dot_after) >> MAX_JOIN) as u64;
-            self.dotted_trunk =
-                positions(candidates).any(|i| matches!(text.get(base + i), Some(b'7' | b'8')));
+            let lone = ((d & !(d << 1) & !(d >> 1)) >> MAX_JOIN) as u64;
+            self.dotted_trunk = positions(lone).any(|i| {
+                matches!(text.get(base + i), Some(b'7' | b'8'))
+                    && text.get(base + i + 1) == Some(&b'.')
+            });
         }
 
         // The longest digit run: across the edge, then inside the block.
