@@ -28,17 +28,23 @@ pub(crate) struct Block {
     /// both sides, so those of a block without one join nothing, here or in the
     /// blocks beside it.
     pub(crate) join: u64,
-    pub(crate) at: u64,
     /// `=` and `:`: where a `password=`-style parameter's value starts.
     pub(crate) assign: u64,
-    /// `0xD0`/`0xD1`: the lead bytes of Cyrillic letters.
-    pub(crate) cyrillic_lead: u64,
-    /// The anchor letters of the secret and name words, as the short-text masks
-    /// have them: `b`/`B`, `k`/`K`, `J`, `v`, `h`.
-    pub(crate) anchor: u64,
-    /// `p`/`P`: where `passport` can start.
-    pub(crate) p: u64,
-    /// `n`/`N`: `inn` holds a pair of them, which is rare in other words.
+    /// An `@` is in the block.
+    pub(crate) at: bool,
+    /// A lead byte of a Cyrillic letter (`0xD0`/`0xD1`) is in the block; where,
+    /// [`cyrillic_leads`] says.
+    pub(crate) cyrillic: bool,
+    /// `b`/`B`, `k`/`K`, `p`/`P`: the start of bearer and basic, the middle of
+    /// token, the start of passport; in each, `e` or `a` follows.
+    pub(crate) bkp: u64,
+    /// `v`, `J`: the anchors of -vich, -vna and eyJ.
+    pub(crate) vj: u64,
+    /// `h`: the anchor of -chna, where `n` follows.
+    pub(crate) h: u64,
+    /// `e`/`E`, `a`/`A`.
+    pub(crate) ea: u64,
+    /// `n`/`N`: what follows `h` in -chna, and twice in inn.
     pub(crate) n: u64,
 }
 
@@ -49,98 +55,168 @@ fn vector(chunk: &[u8; CHUNK]) -> __m128i {
     _mm_set_epi64x((x >> 64) as i64, x as i64)
 }
 
-/// Classifies the block of `text` that starts at byte `at`.
+/// The four chunks of the 64 bytes of `text` from `at`, zero past its end.
 #[inline]
 #[target_feature(enable = "sse2")]
-pub(crate) fn classify(text: &[u8], at: usize) -> Block {
-    let v: [__m128i; BLOCK / CHUNK] = match text.get(at..at + BLOCK) {
-        // A whole block (all but the last): one bounds check for its four chunks.
+fn chunks(text: &[u8], at: usize) -> [__m128i; BLOCK / CHUNK] {
+    // Spelled out, here and below: the closures of `array::from_fn` and
+    // `array::map` inherit SSE2 and are then called from generic code that
+    // does not have it, so they are not always inlined.
+    match text.get(at..at + BLOCK) {
+        // All inside the text: one bounds check for the four.
         Some(block) => {
             let (chunks, _) = block.as_chunks::<CHUNK>();
-            std::array::from_fn(|c| chunks.get(c).map_or(_mm_setzero_si128(), |c| vector(c)))
+            let chunk = |c: usize| chunks.get(c).map_or(_mm_setzero_si128(), |c| vector(c));
+            [chunk(0), chunk(1), chunk(2), chunk(3)]
         }
-        // The last block: zero past the end of the text, which is in no class.
-        None => std::array::from_fn(|c| load(text, at + c * CHUNK)),
-    };
-    // Every letter compared is ASCII, so `| 0x20` folds its case exactly (no
-    // other byte folds onto a letter).
-    let lower = v.map(|c| _mm_or_si128(c, _mm_set1_epi8(0x20)));
-    let anchor = |c: __m128i, lower: __m128i| {
-        _mm_or_si128(
-            _mm_or_si128(eq(lower, b'b'), eq(lower, b'k')),
-            _mm_or_si128(eq(c, b'J'), _mm_or_si128(eq(c, b'v'), eq(c, b'h'))),
-        )
-    };
-    let digit = mask(v.map(|c| digit_bytes(c)));
-    Block {
-        digit,
-        // Most blocks of prose have no digit.
-        join: if digit == 0 {
-            0
-        } else {
-            mask(v.map(|c| joiner_bytes(c)))
-        },
-        at: mask(v.map(|c| eq(c, b'@'))),
-        assign: mask(v.map(|c| _mm_or_si128(eq(c, b'='), eq(c, b':')))),
-        cyrillic_lead: mask(v.map(|c| eq(_mm_and_si128(c, _mm_set1_epi8(0xFEu8 as i8)), 0xD0))),
-        anchor: mask(std::array::from_fn(|c| anchor(v[c], lower[c]))),
-        p: mask(lower.map(|c| eq(c, b'p'))),
-        n: mask(lower.map(|c| eq(c, b'n'))),
+        // The end of the text: zero past it (zero is in no class).
+        None => {
+            let chunk = |c: usize| load(text, at + c * CHUNK);
+            [chunk(0), chunk(1), chunk(2), chunk(3)]
+        }
     }
 }
 
-/// One class of the four chunks of a block as one mask.
+/// One chunk's classes: masks in the low 16 bits, and the classes only asked
+/// about as a whole block as compares.
+struct Chunk {
+    digit: u64,
+    assign: u64,
+    bkp: u64,
+    vj: u64,
+    h: u64,
+    ea: u64,
+    n: u64,
+    at: __m128i,
+    cyrillic: __m128i,
+}
+
 #[inline]
 #[target_feature(enable = "sse2")]
-fn mask(class: [__m128i; BLOCK / CHUNK]) -> u64 {
-    bits(class[0]) | bits(class[1]) << 16 | bits(class[2]) << 32 | bits(class[3]) << 48
+fn classify_chunk(v: __m128i) -> Chunk {
+    // Every letter compared is ASCII, so `| 0x20` folds its case exactly (no
+    // other byte folds onto a letter).
+    let lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
+    let either = _mm_or_si128;
+    Chunk {
+        digit: bits(digit_bytes(v)),
+        assign: bits(either(eq(v, b'='), eq(v, b':'))),
+        bkp: bits(either(
+            either(eq(lower, b'b'), eq(lower, b'k')),
+            eq(lower, b'p'),
+        )),
+        vj: bits(either(eq(v, b'v'), eq(v, b'J'))),
+        h: bits(eq(v, b'h')),
+        ea: bits(either(eq(lower, b'e'), eq(lower, b'a'))),
+        n: bits(eq(lower, b'n')),
+        at: eq(v, b'@'),
+        cyrillic: cyrillic_lead_bytes(v),
+    }
+}
+
+#[target_feature(enable = "sse2")]
+fn cyrillic_lead_bytes(v: __m128i) -> __m128i {
+    eq(_mm_and_si128(v, _mm_set1_epi8(0xFEu8 as i8)), 0xD0)
+}
+
+/// Classifies the block of `text` that starts at byte `at`.
+#[target_feature(enable = "sse2")]
+pub(crate) fn classify(text: &[u8], at: usize) -> Block {
+    let v = chunks(text, at);
+    let c = [
+        classify_chunk(v[0]),
+        classify_chunk(v[1]),
+        classify_chunk(v[2]),
+        classify_chunk(v[3]),
+    ];
+    let mask = |class: fn(&Chunk) -> u64| {
+        class(&c[0]) | class(&c[1]) << 16 | class(&c[2]) << 32 | class(&c[3]) << 48
+    };
+    let any = |class: fn(&Chunk) -> __m128i| {
+        let all = _mm_or_si128(
+            _mm_or_si128(class(&c[0]), class(&c[1])),
+            _mm_or_si128(class(&c[2]), class(&c[3])),
+        );
+        bits(all) != 0
+    };
+    let digit = mask(|c| c.digit);
+    let join = if digit == 0 {
+        // Most blocks of prose.
+        0
+    } else {
+        bits(joiner_bytes(v[0]))
+            | bits(joiner_bytes(v[1])) << 16
+            | bits(joiner_bytes(v[2])) << 32
+            | bits(joiner_bytes(v[3])) << 48
+    };
+    Block {
+        digit,
+        join,
+        assign: mask(|c| c.assign),
+        at: any(|c| c.at),
+        cyrillic: any(|c| c.cyrillic),
+        bkp: mask(|c| c.bkp),
+        vj: mask(|c| c.vj),
+        h: mask(|c| c.h),
+        ea: mask(|c| c.ea),
+        n: mask(|c| c.n),
+    }
+}
+
+/// The lead bytes of Cyrillic letters in the block of `text` that starts at byte
+/// `at`: asked only of blocks with Cyrillic, until a capital is found.
+#[target_feature(enable = "sse2")]
+pub(crate) fn cyrillic_leads(text: &[u8], at: usize) -> u64 {
+    let v = chunks(text, at);
+    bits(cyrillic_lead_bytes(v[0]))
+        | bits(cyrillic_lead_bytes(v[1])) << 16
+        | bits(cyrillic_lead_bytes(v[2])) << 32
+        | bits(cyrillic_lead_bytes(v[3])) << 48
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Each mask against the byte test it stands for, at every position of a text
-    /// that ends inside a block.
+    /// Each mask against the byte test it stands for, at every position of a
+    /// text that ends inside a block.
     #[test]
     fn every_class_is_the_bytes_it_names() {
         let mut text: Vec<u8> = (0..=255u8)
-            .chain(b"bBkKJvhpPiInN@=:.78 -()".iter().copied())
+            .chain(b"bBkKJjvVhHeEaApPnN@=:.78 -()".iter().copied())
             .collect();
-        // A block of letters alone, then one with only a joiner.
+        // A block of letters alone, then one with only a joiner, an `@` and
+        // Cyrillic.
         text.resize(BLOCK * 6, b'x');
-        text.extend_from_slice(b"x - x");
+        text.extend_from_slice(" @ Ж".as_bytes());
+        text.resize(BLOCK * 7 + 5, b'x');
         /// A class's name, its mask in a block, and the byte test it stands for.
         type Class = (&'static str, fn(&Block) -> u64, fn(u8) -> bool);
         let classes: [Class; 7] = [
             ("digit", |b| b.digit, |c| c.is_ascii_digit()),
-            ("at", |b| b.at, |c| c == b'@'),
             ("assign", |b| b.assign, |c| matches!(c, b'=' | b':')),
             (
-                "cyrillic",
-                |b| b.cyrillic_lead,
-                |c| matches!(c, 0xD0 | 0xD1),
+                "bkp",
+                |b| b.bkp,
+                |c| matches!(c, b'b' | b'B' | b'k' | b'K' | b'p' | b'P'),
             ),
-            (
-                "anchor",
-                |b| b.anchor,
-                |c| matches!(c, b'b' | b'B' | b'k' | b'K' | b'J' | b'v' | b'h'),
-            ),
-            ("p", |b| b.p, |c| matches!(c, b'p' | b'P')),
+            ("vj", |b| b.vj, |c| matches!(c, b'v' | b'J')),
+            ("h", |b| b.h, |c| c == b'h'),
+            ("ea", |b| b.ea, |c| matches!(c, b'e' | b'E' | b'a' | b'A')),
             ("n", |b| b.n, |c| matches!(c, b'n' | b'N')),
         ];
         for at in (0..text.len()).step_by(BLOCK) {
             // SAFETY: SSE2 is part of every x86_64 target's baseline.
-            let block = unsafe { classify(&text, at) };
-            for (name, mask, is) in classes {
-                for k in 0..BLOCK {
-                    let want = text.get(at + k).is_some_and(|&c| is(c));
-                    assert_eq!(mask(&block) >> k & 1 == 1, want, "{name} at {}", at + k);
-                }
-            }
+            let (block, leads) = unsafe { (classify(&text, at), cyrillic_leads(&text, at)) };
             let bytes = text.get(at..).unwrap_or_default();
             let bytes = bytes.get(..BLOCK).unwrap_or(bytes);
             let digits = bytes.iter().any(u8::is_ascii_digit);
+            for (name, mask, is) in classes {
+                for k in 0..BLOCK {
+                    let want = bytes.get(k).is_some_and(|&c| is(c));
+                    assert_eq!(mask(&block) >> k & 1 == 1, want, "{name} at {}", at + k);
+                }
+            }
             for k in 0..BLOCK {
                 let join = bytes.get(k).is_some_and(|c| b" -()".contains(c));
                 assert_eq!(
@@ -149,7 +225,12 @@ mod tests {
                     "join at {}",
                     at + k
                 );
+                let lead = bytes.get(k).is_some_and(|&c| c & 0xFE == 0xD0);
+                assert_eq!(leads >> k & 1 == 1, lead, "Cyrillic at {}", at + k);
             }
+            assert_eq!(block.at, bytes.contains(&b'@'), "@ in {at}..");
+            let cyrillic = bytes.iter().any(|&c| c & 0xFE == 0xD0);
+            assert_eq!(block.cyrillic, cyrillic, "Cyrillic in {at}..");
         }
     }
 }

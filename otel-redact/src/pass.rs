@@ -7,7 +7,8 @@
 //!
 //! - the prefilter's [`Hints`], exactly as [`scan_general`] gives them: digits
 //!   counted by popcount, rare bytes by any bit set, and the anchor words confirmed
-//!   only at the anchor letters' bits, with the word checks the short texts use;
+//!   only where an anchor letter is followed by its word's next letter, with the
+//!   word checks the short texts use;
 //! - the digit clusters that could hold a window ([`regions`](crate::regions)),
 //!   handed to the [`Sink`] as they close;
 //! - every `=` and `:`, handed to the [`Sink`] (where `password=`-style parameters
@@ -15,8 +16,8 @@
 //! - whether the context words `passport` and `inn` occur, as
 //!   [`prefilter::passport_word`] and [`prefilter::inn_word`] say.
 //!
-//! Only three blocks are held at a time (a cluster's joiners and `inn` reach into
-//! the next block), so the pass allocates nothing.
+//! Only three blocks are held at a time (a cluster's joiners reach into the blocks
+//! on either side), so the pass allocates nothing.
 //!
 //! [`scan_general`]: crate::prefilter::scan_general
 //! [`prefilter::passport_word`]: crate::prefilter::passport_word
@@ -71,7 +72,7 @@ pub(crate) fn scan(text: &[u8], sink: &mut impl Sink) -> Pass {
     let h = &mut pass.hints;
     let mut digits = 0u32;
     // Bits of the rare bytes seen anywhere: only whether they occur is a hint.
-    let (mut at, mut assign, mut cyrillic) = (0u64, 0u64, 0u64);
+    let (mut at, mut assign, mut cyrillic) = (false, 0u64, false);
     for b in 0..blocks {
         let next = if b + 1 < blocks {
             blocks::classify(text, (b + 1) * BLOCK)
@@ -83,25 +84,30 @@ pub(crate) fn scan(text: &[u8], sink: &mut impl Sink) -> Pass {
         digits += cur.digit.count_ones();
         at |= cur.at;
         assign |= cur.assign;
-        cyrillic |= cur.cyrillic_lead;
-        // Each word is compared where its anchor letter is, reading the text
-        // itself, so a word split across chunks or blocks is found all the same.
-        for i in positions(cur.anchor) {
-            confirm_anchor(text, base + i, h);
+        cyrillic |= cur.cyrillic;
+        // Where a word a gate looks for can be: its anchor letter followed by
+        // the word's next letter (`b`, `k`, `p` by `e` or `a`, `h` by `n`; `v`
+        // and `J` are rare enough alone), which may be the next block's first
+        // byte. Most `b` in hex ids and `h` and `p` in English are not. Each
+        // word is then compared in the text itself, so one split across chunks
+        // or blocks is found all the same.
+        let ea_after = cur.ea >> 1 | next.ea << 63;
+        let n_after = cur.n >> 1 | next.n << 63;
+        for i in positions(cur.bkp & ea_after | cur.vj | cur.h & n_after) {
+            let i = base + i;
+            if text.get(i).is_some_and(|&b| b | 0x20 == b'p') {
+                pass.passport_word |= word_at(text, i) as u64 | FOLD == PASSPORT;
+            } else {
+                confirm_anchor(text, i, h);
+            }
         }
-        if cur.cyrillic_lead != 0 && !h.cyrillic_upper {
-            h.cyrillic_upper =
-                positions(cur.cyrillic_lead).any(|i| upper_cyrillic_at(text, base + i));
+        if cur.cyrillic && !h.cyrillic_upper {
+            let leads = blocks::cyrillic_leads(text, base);
+            h.cyrillic_upper = positions(leads).any(|i| upper_cyrillic_at(text, base + i));
         }
-        if cur.p != 0 && !pass.passport_word {
-            pass.passport_word =
-                positions(cur.p).any(|i| word_at(text, base + i) as u64 | FOLD == PASSPORT);
-        }
-        if cur.n != 0 && !pass.inn_word {
-            // `nn`, whose second `n` may be the next block's, after an `i` that
-            // follows no letter.
-            let pairs = cur.n & (cur.n >> 1 | next.n << 63);
-            pass.inn_word = positions(pairs).any(|i| inn_before(text, base + i));
+        let nn = cur.n & n_after;
+        if nn != 0 && !pass.inn_word {
+            pass.inn_word = positions(nn).any(|i| inn_before(text, base + i));
         }
         for i in positions(cur.assign) {
             sink.assign(base + i);
@@ -116,9 +122,9 @@ pub(crate) fn scan(text: &[u8], sink: &mut impl Sink) -> Pass {
     pass.runs = regions.finish(text.len(), |from, to| sink.region(from, to));
     let h = &mut pass.hints;
     h.total_digits = digits;
-    h.at = at != 0;
+    h.at = at;
     h.assign = assign != 0;
-    h.cyrillic = cyrillic != 0;
+    h.cyrillic = cyrillic;
     h.windows = digits >= MIN_ANY_DIGITS;
     // As the general prefilter: the cluster scan measures the runs.
     h.longest_run = u32::MAX;
@@ -126,8 +132,8 @@ pub(crate) fn scan(text: &[u8], sink: &mut impl Sink) -> Pass {
     pass
 }
 
-/// True if `n` (the start of an `nn`) is the second letter of `inn` (any case)
-/// that follows no letter.
+/// True if the `nn` starting at `n` ends an `inn` (any case) that follows no
+/// letter.
 fn inn_before(text: &[u8], n: usize) -> bool {
     let Some(i) = n.checked_sub(1) else {
         return false;

@@ -55,6 +55,10 @@ pub(crate) struct Regions {
 impl Regions {
     /// Takes the block `cur` of `text`, which starts at byte `base`, with its
     /// neighbours (zero masks before the first block and after the last).
+    ///
+    /// Always inlined into the pass, its one caller: called, its state and the
+    /// three blocks go through memory, 1.5k more instructions per 1.6 KB of log.
+    #[inline(always)]
     pub(crate) fn block(
         &mut self,
         text: &[u8],
