@@ -8,7 +8,7 @@
 //! - the prefilter's [`Hints`], exactly as [`scan_general`] gives them: digits
 //!   counted by popcount, rare bytes by any bit set, and the anchor words confirmed
 //!   only where an anchor letter is followed by its word's next letter, with the
-//!   word checks the short texts use;
+//!   word checks of the short texts;
 //! - the digit clusters that could hold a window ([`regions`](crate::regions)),
 //!   handed to the [`Sink`] as they close;
 //! - every `=` and `:`, handed to the [`Sink`] (where `password=`-style parameters
@@ -25,7 +25,7 @@
 
 use crate::blocks::{self, Block, BLOCK};
 use crate::detectors::numeric::Runs;
-use crate::masks::{confirm_anchor, positions, word_at};
+use crate::masks::{around_anchor, is_auth_word, is_jwt, is_latin_patronymic, positions, word_at};
 use crate::prefilter::{Hints, MIN_ANY_DIGITS, MIN_CONTEXT_DIGITS};
 use crate::regions::Regions;
 
@@ -93,13 +93,20 @@ pub(crate) fn scan(text: &[u8], sink: &mut impl Sink) -> Pass {
         // or blocks is found all the same.
         let ea_after = cur.ea >> 1 | next.ea << 63;
         let n_after = cur.n >> 1 | next.n << 63;
-        for i in positions(cur.bkp & ea_after | cur.vj | cur.h & n_after) {
+        // Only the words of the anchor's own letter are compared: its mask says
+        // which they are (the short texts' one mask compares them all).
+        for i in positions(cur.bkp & ea_after) {
             let i = base + i;
             if text.get(i).is_some_and(|&b| b | 0x20 == b'p') {
                 pass.passport_word |= word_at(text, i) as u64 | FOLD == PASSPORT;
             } else {
-                confirm_anchor(text, i, h);
+                h.auth_word |= is_auth_word(around_anchor(text, i));
             }
+        }
+        for i in positions(cur.vj | cur.h & n_after) {
+            let around = around_anchor(text, base + i);
+            h.jwt |= is_jwt(around);
+            h.latin_patronymic |= is_latin_patronymic(around);
         }
         if cur.cyrillic && !h.cyrillic_upper {
             let leads = blocks::cyrillic_leads(text, base);
