@@ -292,12 +292,6 @@ impl Rules {
     ) -> Cow<'t, str> {
         let mut hints = None;
         if text.len() <= self.max_scan_len {
-            #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-            if text.len() > crate::masks::MAX_LEN {
-                // No shape for a long text, and the detectors take it in the same
-                // pass that finds its hints.
-                return self.redact_found(text, None, surface, tally);
-            }
             // Custom rules can match what the prefilter calls clean: then neither
             // its verdict nor a shape decides anything.
             let shape = match tally.recent {
@@ -311,6 +305,13 @@ impl Rules {
                     recent.remember_clean(self.keys.id(), text);
                     return Cow::Borrowed(text);
                 }
+            }
+            #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+            if text.len() > crate::masks::MAX_LEN {
+                // The detectors take a long text in the same pass that finds its
+                // hints. (Here, not before the shape, which a long text has none
+                // of: this check then stands in for the prefilter's own.)
+                return self.redact_found(text, None, surface, tally);
             }
             let h = prefilter::scan(text.as_bytes());
             if h.is_clean() && self.custom.is_empty() {
