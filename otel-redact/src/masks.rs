@@ -231,7 +231,7 @@ pub(crate) fn positions(mut mask: u64) -> impl Iterator<Item = usize> {
 /// Every word is compared at every anchor, branch-free, on the eight bytes from
 /// `i - 2` (zero outside the text): a word can only match where its own letter is,
 /// and no indirect jump per anchor letter is mispredicted.
-pub(crate) fn confirm_anchor(text: &[u8], i: usize, h: &mut Hints) {
+fn confirm_anchor(text: &[u8], i: usize, h: &mut Hints) {
     let around = around_anchor(text, i);
     h.auth_word |= is_auth_word(around);
     h.jwt |= is_jwt(around);

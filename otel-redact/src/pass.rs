@@ -71,7 +71,7 @@ pub(crate) fn scan(text: &[u8], sink: &mut impl Sink) -> Pass {
     let mut pass = Pass::default();
     let h = &mut pass.hints;
     let mut digits = 0u32;
-    // Bits of the rare bytes seen anywhere: only whether they occur is a hint.
+    // Whether the rare bytes occur anywhere: only that is a hint.
     let (mut at, mut assign, mut cyrillic) = (false, 0u64, false);
     for b in 0..blocks {
         let next = if b + 1 < blocks {
