@@ -49,6 +49,9 @@
 //!   per-byte masks, so the digit detectors only run when 9 digits stand in one
 //!   cluster that is not glued to a word or number (an order id in a path, a user
 //!   agent's version numbers and a timestamp do not qualify).
+//! - **Longer texts** (log lines, messages) are classified 64 bytes at a time, also
+//!   on `x86_64`, in one pass that decides every gate from the masks and hands the
+//!   detectors only the digit clusters and `=`/`:` they start from.
 //!
 //! Only texts with no match are remembered; anything that needs a mask is scanned
 //! every time.
@@ -118,6 +121,8 @@
 #![warn(missing_docs)]
 
 pub mod action;
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+mod blocks;
 mod builder;
 mod detectors;
 mod error;
@@ -129,6 +134,8 @@ mod label;
 mod masks;
 mod metrics;
 pub mod names;
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+mod pass;
 mod prefilter;
 mod processor;
 mod recent;

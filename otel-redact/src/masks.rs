@@ -41,7 +41,7 @@ struct Masks {
 
 /// Bytes `i..i + 8` of `text` as a little-endian word, zero past the end (zero is
 /// in no class), without copying the text anywhere.
-fn word_at(text: &[u8], i: usize) -> i64 {
+pub(crate) fn word_at(text: &[u8], i: usize) -> i64 {
     if let Some(Ok(w)) = text.get(i..i + 8).map(<[u8; 8]>::try_from) {
         return i64::from_le_bytes(w);
     }
@@ -216,7 +216,7 @@ pub(crate) fn scan(text: &[u8]) -> Hints {
 }
 
 /// Positions of the set bits of `mask`, lowest first.
-fn positions(mut mask: u64) -> impl Iterator<Item = usize> {
+pub(crate) fn positions(mut mask: u64) -> impl Iterator<Item = usize> {
     std::iter::from_fn(move || {
         let i = mask.trailing_zeros() as usize;
         mask &= mask.wrapping_sub(1);
@@ -232,25 +232,63 @@ fn positions(mut mask: u64) -> impl Iterator<Item = usize> {
 /// `i - 2` (zero outside the text): a word can only match where its own letter is,
 /// and no indirect jump per anchor letter is mispredicted.
 fn confirm_anchor(text: &[u8], i: usize, h: &mut Hints) {
-    // Bytes i-2 .. i+6, the first two zero when `i` is near the start.
-    let raw = match i.checked_sub(2) {
+    let around = around_anchor(text, i);
+    h.auth_word |= is_auth_word(around);
+    h.jwt |= is_jwt(around);
+    h.latin_patronymic |= is_latin_patronymic(around);
+}
+
+/// Bytes `i - 2 .. i + 6` of `text` as a little-endian word, zero outside the
+/// text: where every word of the anchor letter at `i` lies.
+pub(crate) fn around_anchor(text: &[u8], i: usize) -> u64 {
+    match i.checked_sub(2) {
         Some(from) => word_at(text, from) as u64,
         None => (word_at(text, 0) as u64) << (8 * (2 - i)),
-    };
-    let folded = raw | 0x2020_2020_2020_2020;
-    let field = |w: u64, from: u32, len: u32| (w >> (8 * from)) & (u64::MAX >> (64 - 8 * len));
-    let text_of = |word: &[u8]| {
-        word.iter()
-            .rev()
-            .fold(0u64, |acc, &b| acc << 8 | u64::from(b))
-    };
-    h.auth_word |= field(folded, 2, 6) == text_of(b"bearer")
-        || field(folded, 2, 5) == text_of(b"basic")
-        || field(folded, 0, 5) == text_of(b"token");
-    h.jwt |= field(raw, 0, 3) == text_of(b"eyJ");
-    h.latin_patronymic |= field(raw, 2, 4) == text_of(b"vich")
-        || field(raw, 2, 3) == text_of(b"vna")
-        || field(raw, 1, 4) == text_of(b"chna");
+    }
+}
+
+/// Bytes `from .. from + len` of `w`.
+fn field(w: u64, from: u32, len: u32) -> u64 {
+    (w >> (8 * from)) & (u64::MAX >> (64 - 8 * len))
+}
+
+/// `word` as a little-endian word.
+const fn text_of(word: &[u8]) -> u64 {
+    let mut acc = 0u64;
+    let mut k = word.len();
+    while k > 0 {
+        k -= 1;
+        acc = acc << 8 | word[k] as u64;
+    }
+    acc
+}
+
+// The anchor words, each compared as one word of up to eight bytes.
+const BEARER: u64 = text_of(b"bearer");
+const BASIC: u64 = text_of(b"basic");
+const TOKEN: u64 = text_of(b"token");
+const EYJ: u64 = text_of(b"eyJ");
+const VICH: u64 = text_of(b"vich");
+const VNA: u64 = text_of(b"vna");
+const CHNA: u64 = text_of(b"chna");
+
+/// `bearer` or `basic` from the anchor (byte 2 of `around`), or `token` around
+/// it, in any case.
+pub(crate) fn is_auth_word(around: u64) -> bool {
+    let folded = around | 0x2020_2020_2020_2020;
+    (field(folded, 2, 6) == BEARER)
+        | (field(folded, 2, 5) == BASIC)
+        | (field(folded, 0, 5) == TOKEN)
+}
+
+/// `eyJ` ending at the anchor (byte 2 of `around`).
+pub(crate) fn is_jwt(around: u64) -> bool {
+    field(around, 0, 3) == EYJ
+}
+
+/// `vich` or `vna` from the anchor (byte 2 of `around`), or `chna` around it.
+pub(crate) fn is_latin_patronymic(around: u64) -> bool {
+    (field(around, 2, 4) == VICH) | (field(around, 2, 3) == VNA) | (field(around, 1, 4) == CHNA)
 }
 
 /// Decides the numeric gates of a text with at least [`MIN_ANY_DIGITS`] digits:

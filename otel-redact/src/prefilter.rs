@@ -11,6 +11,11 @@
 //!
 //! The hints are a superset test: a detector skipped by them cannot match; a detector
 //! run because of them may still find nothing.
+//!
+//! On `x86_64` the rules take a long text through [`pass`](crate::pass) instead,
+//! which derives these same hints from the masks it classifies the text into for
+//! the detectors anyway; the chunked pass here is what other targets use, and what
+//! that pass is tested against.
 
 use std::sync::LazyLock;
 

@@ -2,56 +2,22 @@
 //!
 //! The cluster scan ([`numeric`](crate::detectors::numeric)) walks every run of
 //! digits, and log text is full of short ones: status codes, durations, dates,
-//! versions, ports. Here the text is classified 64 bytes at a time with SSE2 into
-//! digit and separator masks, and only the clusters that hold at least 9 digits
-//! (digit groups joined by one to three of ` -()`, the scan's own definition) are
-//! handed to the scan, whole, so it finds exactly the windows it would find
+//! versions, ports. Here the digit and separator masks of the text's 64-byte
+//! [`blocks`](crate::blocks) say which clusters hold at least 9 digits (digit
+//! groups joined by one to three of ` -()`, the scan's own definition); only those
+//! are handed to the scan, whole, so it finds exactly the windows it would find
 //! walking the entire text.
 //!
 //! The facts other gates take from the scan for the entire text (the longest run
 //! of digits, a dotted phone's trunk) come from the same masks.
 
-use std::arch::x86_64::_mm_or_si128;
-
+use crate::blocks::Block;
 use crate::detectors::numeric::{Runs, MIN_DETECTOR_DIGITS};
-use crate::masks::{bits, digit_bytes, eq, joiner_bytes, load, run_class, runs_of, span};
+use crate::masks::{positions, run_class, span};
 
-/// Bytes per block of masks.
-const BLOCK: usize = 64;
 /// Separator bytes a joiner may be from a digit (the scan joins groups across at
 /// most three).
 const MAX_JOIN: u32 = 3;
-
-/// One block's classes, bit `i` for byte `i` of the block.
-#[derive(Clone, Copy, Default)]
-struct Block {
-    digit: u64,
-    /// ` `, `-`, `(`, `)`: what may join two digit groups.
-    join: u64,
-    dot: u64,
-    /// `7` and `8`: the trunk digits of a dotted phone.
-    trunk: u64,
-}
-
-#[target_feature(enable = "sse2")]
-fn block_at(text: &[u8], at: usize) -> Block {
-    let mut b = Block::default();
-    for c in 0..BLOCK / 16 {
-        let offset = at + c * 16;
-        if offset >= text.len() {
-            break;
-        }
-        let v = load(text, offset);
-        let digit = digit_bytes(v);
-        let join = joiner_bytes(v);
-        let shift = c * 16;
-        b.digit |= bits(digit) << shift;
-        b.join |= bits(join) << shift;
-        b.dot |= bits(eq(v, b'.')) << shift;
-        b.trunk |= bits(_mm_or_si128(eq(v, b'7'), eq(v, b'8'))) << shift;
-    }
-    b
-}
 
 /// A field of the three blocks around `cur` as one wide mask: bits 0-2 are the
 /// previous block's last three bytes, bits 3-66 `cur`, bits 67-69 the next block's
@@ -62,33 +28,59 @@ fn wide(prev: u64, cur: u64, next: u64) -> u128 {
         | (u128::from(next & 0b111) << (64 + MAX_JOIN))
 }
 
-/// Calls `region(from, to)` for every cluster of `text` that holds at least
-/// [`MIN_DETECTOR_DIGITS`] digits, in order; returns the digit-run facts of the
-/// whole text (`longest` only as far as the gates look: at least 10, at least 6,
-/// or shorter).
-#[target_feature(enable = "sse2")]
-pub(crate) fn for_each_region(text: &[u8], mut region: impl FnMut(usize, usize)) -> Runs {
-    let blocks = text.len().div_ceil(BLOCK);
-    let mut prev = Block::default();
-    let mut cur = if blocks > 0 {
-        block_at(text, 0)
-    } else {
-        Block::default()
-    };
-    // A cluster reaching the end of the previous block: its start and digits.
-    let mut open: Option<(usize, u32)> = None;
-    // Digits in a row at the end of the blocks so far.
-    let mut digits_in_a_row = 0u32;
-    let mut facts = Runs::default();
-    let mut longest = 0u32;
-    let min_digits = MIN_DETECTOR_DIGITS as u32;
-    for b in 0..blocks {
-        let next = if b + 1 < blocks {
-            block_at(text, (b + 1) * BLOCK)
-        } else {
-            Block::default()
-        };
-        let base = b * BLOCK;
+/// The bits of `mask` that start a run of at least [`MIN_DETECTOR_DIGITS`] set
+/// bits (9: shifts that double the length checked, then one more).
+fn starts_nine_long(mask: u64) -> u64 {
+    const _: () = assert!(MIN_DETECTOR_DIGITS == 9);
+    let two = mask & (mask >> 1);
+    let four = two & (two >> 2);
+    four & (four >> 4) & (mask >> 8)
+}
+
+/// The cluster scan's regions, found block by block: fed every block of a text in
+/// order ([`Regions::block`]), it calls `region(from, to)` for every cluster that
+/// holds at least [`MIN_DETECTOR_DIGITS`] digits, in order, and
+/// [`Regions::finish`] gives the digit-run facts of the whole text (`longest`
+/// only as far as the gates look: at least 10, at least 6, or shorter).
+#[derive(Default)]
+pub(crate) struct Regions {
+    /// A cluster reaching the end of the previous block: its start and digits.
+    open: Option<(usize, u32)>,
+    /// Digits in a row at the end of the blocks so far.
+    digits_in_a_row: u32,
+    longest: u32,
+    dotted_trunk: bool,
+}
+
+impl Regions {
+    /// Takes the block `cur` of `text`, which starts at byte `base`, with its
+    /// neighbours (zero masks before the first block and after the last).
+    ///
+    /// Always inlined into the pass, its one caller: called, its state and the
+    /// three blocks go through memory, 1.5k more instructions per 1.6 KB of log.
+    #[inline(always)]
+    pub(crate) fn block(
+        &mut self,
+        text: &[u8],
+        prev: &Block,
+        cur: &Block,
+        next: &Block,
+        base: usize,
+        mut region: impl FnMut(usize, usize),
+    ) {
+        let min_digits = MIN_DETECTOR_DIGITS as u32;
+        if cur.digit == 0 {
+            // No digit here, so no cluster byte either (a joiner needs a digit
+            // within three bytes on both sides): a cluster left open ends before
+            // this block, and so does the run of digits.
+            if let Some((start, digits)) = self.open.take() {
+                if digits >= min_digits {
+                    region(start, base);
+                }
+            }
+            self.digits_in_a_row = 0;
+            return;
+        }
 
         // Cluster bytes: digits, and separators with a digit at most three bytes
         // away on both sides through separators only (the scan's joiners).
@@ -102,20 +94,23 @@ pub(crate) fn for_each_region(text: &[u8], mut region: impl FnMut(usize, usize))
         let joiners = spread(|m| m << 1) & spread(|m| m >> 1);
         let clusters = ((d | joiners) >> MAX_JOIN) as u64;
 
-        // A dotted phone's trunk: a lone 7 or 8 right before a dot.
-        let lone = d & !(d << 1) & !(d >> 1);
-        let dot_after = wide(prev.dot, cur.dot, next.dot) >> 1;
-        if ((lone & dot_after) >> MAX_JOIN) as u64 & cur.trunk != 0 {
-            facts.dotted_trunk = true;
+        // A dotted phone's trunk: a lone 7 or 8 right before a dot. Lone digits
+        // are few (versions, addresses, hex ids), so each is read in turn.
+        if !self.dotted_trunk {
+            let lone = ((d & !(d << 1) & !(d >> 1)) >> MAX_JOIN) as u64;
+            self.dotted_trunk = positions(lone).any(|i| {
+                matches!(text.get(base + i), Some(b'7' | b'8'))
+                    && text.get(base + i + 1) == Some(&b'.')
+            });
         }
 
         // The longest digit run: across the edge, then inside the block.
         let leading = (!cur.digit).trailing_zeros();
-        longest = longest.max(digits_in_a_row + leading);
+        self.longest = self.longest.max(self.digits_in_a_row + leading);
         // Inside: only the thresholds the gates use matter.
-        longest = longest.max(run_class(cur.digit));
-        digits_in_a_row = if cur.digit == u64::MAX {
-            digits_in_a_row + 64
+        self.longest = self.longest.max(run_class(cur.digit));
+        self.digits_in_a_row = if cur.digit == u64::MAX {
+            self.digits_in_a_row + 64
         } else {
             cur.digit.leading_ones()
         };
@@ -123,56 +118,56 @@ pub(crate) fn for_each_region(text: &[u8], mut region: impl FnMut(usize, usize))
         // A cluster left open by the previous block ends before this one unless
         // this block starts with a cluster byte.
         if clusters & 1 == 0 {
-            if let Some((start, digits)) = open.take() {
+            if let Some((start, digits)) = self.open.take() {
                 if digits >= min_digits {
                     region(start, base);
                 }
             }
         }
-        let open_digits = open.map_or(0, |(_, digits)| digits);
-        if clusters != 0 && cur.digit.count_ones() + open_digits >= min_digits
-            || clusters >> 63 != 0
-        {
-            for (first, last) in runs_of(clusters) {
-                let continues = first == 1 && open.is_some();
-                let reaches_next = last >> 63 != 0;
-                if !continues
-                    && !reaches_next
-                    && last.trailing_zeros() - first.trailing_zeros() < min_digits - 1
-                {
-                    // Fewer bytes than a window has digits.
-                    continue;
-                }
-                let digits = (cur.digit & span(first, last)).count_ones();
-                let (start, digits) = match open.take() {
-                    Some((start, before)) if first == 1 => (start, before + digits),
-                    _ => (base + first.trailing_zeros() as usize, digits),
-                };
-                if last >> 63 != 0 {
-                    open = Some((start, digits));
-                } else if digits >= min_digits {
-                    region(start, base + last.trailing_zeros() as usize + 1);
-                }
-            }
-        } else if let Some((start, digits)) = open.take() {
-            // This block starts with the open cluster's last bytes and holds too
-            // few digits for any other: close it after them.
-            let end = (!clusters).trailing_zeros() as usize;
-            let digits = digits + (cur.digit & ((1u64 << end) - 1)).count_ones();
-            if digits >= min_digits {
-                region(start, base + end);
+        // Only three kinds of cluster can hold a window: one with as many bytes
+        // as a window has digits, the open one this block continues, and the one
+        // reaching the next block. Log text is full of shorter clusters (status
+        // codes, dates, ports), which are never visited.
+        let starts = clusters & !(clusters << 1);
+        let ends = clusters & !(clusters >> 1);
+        let mut selected = starts & starts_nine_long(clusters);
+        if self.open.is_some() {
+            selected |= starts & 1;
+        }
+        if clusters >> 63 != 0 {
+            selected |= 1 << (63 - starts.leading_zeros());
+        }
+        while selected != 0 {
+            let first = selected & selected.wrapping_neg();
+            selected ^= first;
+            // The run's end: its first end bit at or above its start.
+            let ends_from = ends & !(first - 1);
+            let last = ends_from & ends_from.wrapping_neg();
+            let digits = (cur.digit & span(first, last)).count_ones();
+            let (start, digits) = match self.open.take() {
+                Some((start, before)) if first == 1 => (start, before + digits),
+                _ => (base + first.trailing_zeros() as usize, digits),
+            };
+            if last >> 63 != 0 {
+                self.open = Some((start, digits));
+            } else if digits >= min_digits {
+                region(start, base + last.trailing_zeros() as usize + 1);
             }
         }
-        prev = cur;
-        cur = next;
     }
-    if let Some((start, digits)) = open {
-        if digits >= min_digits {
-            region(start, text.len());
+
+    /// Ends the text, `len` bytes long: a cluster still open runs to its end.
+    pub(crate) fn finish(self, len: usize, mut region: impl FnMut(usize, usize)) -> Runs {
+        if let Some((start, digits)) = self.open {
+            if digits >= MIN_DETECTOR_DIGITS as u32 {
+                region(start, len);
+            }
+        }
+        Runs {
+            longest: self.longest as usize,
+            dotted_trunk: self.dotted_trunk,
         }
     }
-    facts.longest = longest as usize;
-    facts
 }
 
 #[cfg(test)]
@@ -187,13 +182,24 @@ mod tests {
             let (s, e) = w.range();
             text[s..e].to_owned()
         };
+        /// Scans each region the pass hands on.
+        struct Windows<'a, F: FnMut(&numeric::Window<'_>)> {
+            text: &'a [u8],
+            visit: F,
+        }
+        impl<F: FnMut(&numeric::Window<'_>)> crate::pass::Sink for Windows<'_, F> {
+            fn region(&mut self, from: usize, to: usize) {
+                numeric::for_each_window_between(self.text, from, to, &mut self.visit);
+            }
+            fn assign(&mut self, _: usize) {}
+        }
         let mut by_regions = Vec::new();
-        // SAFETY: SSE2 is part of every x86_64 target's baseline.
-        let facts = unsafe {
-            super::for_each_region(bytes, |from, to| {
-                numeric::for_each_window_between(bytes, from, to, |w| by_regions.push(range(w)));
-            })
+        let mut sink = Windows {
+            text: bytes,
+            visit: |w: &numeric::Window<'_>| by_regions.push(range(w)),
         };
+        // SAFETY: SSE2 is part of every x86_64 target's baseline.
+        let facts = unsafe { crate::pass::scan(bytes, &mut sink) }.runs;
         let mut whole = Vec::new();
         let runs = numeric::for_each_window_in(bytes, |w| whole.push(range(w)));
         ((by_regions, facts), (whole, runs))

@@ -36,57 +36,157 @@ type WindowCheck = fn(&numeric::Window<'_>) -> bool;
 const CLEAN: u16 = 0;
 
 impl Rules {
-    /// Collects the candidates of every enabled rule whose gate the text passes.
+    /// Collects the candidates of every enabled rule whose gate the text passes,
+    /// with the prefilter's `hints` for it.
     pub(crate) fn candidates(&self, text: &str, hints: &Hints, out: &mut Vec<Candidate>) {
         let mut runs = None;
         if self.numeric && hints.windows {
-            let checks: [(Detector, WindowCheck); 5] = [
-                (Detector::Card, card::is_card),
-                (Detector::Phone, phone::is_phone),
-                (Detector::Snils, snils::is_snils),
-                (Detector::Inn, inn::is_inn),
-                (Detector::Passport, passport::is_passport),
-            ];
-            let mut visit = |w: &numeric::Window<'_>| {
-                for (detector, check) in checks {
-                    if self.is_enabled(detector) && check(w) {
-                        let (s, e) = w.range();
-                        push(out, detector, s, e);
-                    }
-                }
-            };
-            let seen = windows(text.as_bytes(), &mut visit);
-            if seen.dotted_trunk
-                && self.is_enabled(Detector::Phone)
-                && hints.total_digits >= phone::DOTTED_DIGITS
-            {
-                phone::find_dotted(text.as_bytes(), |s, e| push(out, Detector::Phone, s, e));
-            }
+            let seen = numeric::for_each_window_in(text.as_bytes(), |w| {
+                self.window_candidates(w, out);
+            });
             runs = Some(seen);
         }
+        self.dotted_candidates(text, hints, runs, out);
+        self.context_candidates(
+            text,
+            hints,
+            runs,
+            || prefilter::passport_word(text.as_bytes()),
+            || prefilter::inn_word(text.as_bytes()),
+            out,
+        );
+        if let Some(secrets) = &self.secrets {
+            secrets.find(text, hints, |s, e| push(out, Detector::Secret, s, e));
+        }
+        self.word_candidates(text, hints, out);
+    }
+
+    /// [`Rules::candidates`] for a long text, in one pass over its bytes
+    /// ([`pass`](crate::pass)): the hints, the digit clusters, the `=`/`:`
+    /// positions and the context words all come from it, so no detector's front
+    /// end searches the text again. Returns the hints (those of
+    /// [`prefilter::scan_general`]).
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    pub(crate) fn candidates_in_one_pass(&self, text: &str, out: &mut Vec<Candidate>) -> Hints {
+        struct Collect<'a> {
+            rules: &'a Rules,
+            text: &'a str,
+            out: &'a mut Vec<Candidate>,
+        }
+        impl crate::pass::Sink for Collect<'_> {
+            fn region(&mut self, from: usize, to: usize) {
+                // A region holds 9 digits, so the general path's digit gate is open.
+                if self.rules.numeric {
+                    let (rules, out) = (self.rules, &mut *self.out);
+                    numeric::for_each_window_between(self.text.as_bytes(), from, to, |w| {
+                        rules.window_candidates(w, out);
+                    });
+                }
+            }
+            fn assign(&mut self, at: usize) {
+                // A `=`/`:` opens the general path's parameter gate.
+                if self.rules.secrets.is_some() {
+                    if let Some((s, e)) = crate::detectors::secret::parameter_at(self.text, at) {
+                        push(self.out, Detector::Secret, s, e);
+                    }
+                }
+            }
+        }
+        let mut sink = Collect {
+            rules: self,
+            text,
+            out,
+        };
+        // SAFETY: the only requirement of `pass::scan` is SSE2, which this build
+        // targets (it is part of every x86_64 target's baseline).
+        let pass = unsafe { crate::pass::scan(text.as_bytes(), &mut sink) };
+        let hints = pass.hints;
+        let runs = (self.numeric && hints.windows).then_some(pass.runs);
+        self.dotted_candidates(text, &hints, runs, out);
+        self.context_candidates(
+            text,
+            &hints,
+            runs,
+            || pass.passport_word,
+            || pass.inn_word,
+            out,
+        );
+        if let Some(secrets) = &self.secrets {
+            secrets.find_patterns(text, &hints, |s, e| push(out, Detector::Secret, s, e));
+        }
+        self.word_candidates(text, &hints, out);
+        hints
+    }
+
+    /// The numeric detectors' candidates in one window of a digit cluster.
+    fn window_candidates(&self, w: &numeric::Window<'_>, out: &mut Vec<Candidate>) {
+        let checks: [(Detector, WindowCheck); 5] = [
+            (Detector::Card, card::is_card),
+            (Detector::Phone, phone::is_phone),
+            (Detector::Snils, snils::is_snils),
+            (Detector::Inn, inn::is_inn),
+            (Detector::Passport, passport::is_passport),
+        ];
+        for (detector, check) in checks {
+            if self.is_enabled(detector) && check(w) {
+                let (s, e) = w.range();
+                push(out, detector, s, e);
+            }
+        }
+    }
+
+    /// Dotted phone numbers, looked for only if the cluster scan (run: `runs`)
+    /// saw a trunk.
+    fn dotted_candidates(
+        &self,
+        text: &str,
+        hints: &Hints,
+        runs: Option<numeric::Runs>,
+        out: &mut Vec<Candidate>,
+    ) {
+        if runs.is_some_and(|r| r.dotted_trunk)
+            && self.is_enabled(Detector::Phone)
+            && hints.total_digits >= phone::DOTTED_DIGITS
+        {
+            phone::find_dotted(text.as_bytes(), |s, e| push(out, Detector::Phone, s, e));
+        }
+    }
+
+    /// Passport and INN numbers after their context words. `runs` is what the
+    /// cluster scan saw, if it ran; the words are asked for only when the digits
+    /// could make a match.
+    fn context_candidates(
+        &self,
+        text: &str,
+        hints: &Hints,
+        runs: Option<numeric::Runs>,
+        passport_word: impl FnOnce() -> bool,
+        inn_word: impl FnOnce() -> bool,
+        out: &mut Vec<Candidate>,
+    ) {
         // Passport numbers end in 6 consecutive digits, INNs are 10 or 12.
         let longest = runs.map_or(hints.longest_run as usize, |r| r.longest);
         let passport_gate = self.passport_context.is_some() && longest >= PASSPORT_RUN as usize;
         let inn_gate = self.inn_context.is_some() && longest >= INN_RUN as usize;
-        if hints.total_digits >= MIN_CONTEXT_DIGITS && (passport_gate || inn_gate) {
-            // Context words only matter next to enough digits; look for them only then.
-            let cyrillic = hints.cyrillic;
-            let passport_word =
-                passport_gate && (cyrillic || prefilter::passport_word(text.as_bytes()));
-            let inn_word = inn_gate && (cyrillic || prefilter::inn_word(text.as_bytes()));
-            if let Some(re) = &self.passport_context {
-                if passport_word && passport_gate {
-                    passport::find_with_context(re, text, |s, e| {
-                        push(out, Detector::Passport, s, e)
-                    });
-                }
-            }
-            if let Some(re) = &self.inn_context {
-                if inn_word && inn_gate {
-                    inn::find_with_context(re, text, |s, e| push(out, Detector::Inn, s, e));
-                }
+        if hints.total_digits < MIN_CONTEXT_DIGITS || !(passport_gate || inn_gate) {
+            return;
+        }
+        // Context words only matter next to enough digits; look for them only then.
+        let cyrillic = hints.cyrillic;
+        if let Some(re) = &self.passport_context {
+            if passport_gate && (cyrillic || passport_word()) {
+                passport::find_with_context(re, text, |s, e| push(out, Detector::Passport, s, e));
             }
         }
+        if let Some(re) = &self.inn_context {
+            if inn_gate && (cyrillic || inn_word()) {
+                inn::find_with_context(re, text, |s, e| push(out, Detector::Inn, s, e));
+            }
+        }
+    }
+
+    /// The regex detectors the hints allow (e-mail, names) and the custom rules.
+    fn word_candidates(&self, text: &str, hints: &Hints, out: &mut Vec<Candidate>) {
         if hints.at {
             if let Some(re) = &self.email {
                 email::find(re, text, |s, e| push(out, Detector::Email, s, e));
@@ -100,11 +200,6 @@ impl Rules {
         if hints.latin_patronymic {
             if let Some(re) = &self.latin_name {
                 name::find(re, text, |s, e| push(out, Detector::Name, s, e));
-            }
-        }
-        if let Some(secrets) = &self.secrets {
-            if hints.auth_word || hints.jwt || hints.assign {
-                secrets.find(text, hints, |s, e| push(out, Detector::Secret, s, e));
             }
         }
         for (i, rule) in self.custom.iter().enumerate() {
@@ -126,6 +221,8 @@ impl Rules {
     }
 
     /// [`Rules::matches`] with the prefilter's hints when they are already known.
+    /// Without them, a long text is taken in one pass on SSE2
+    /// ([`Rules::candidates_in_one_pass`]), which finds the hints itself.
     pub(crate) fn matches_with(&self, text: &str, hints: Option<Hints>) -> Vec<Candidate> {
         let mut out = Vec::new();
         if text.len() > self.max_scan_len {
@@ -136,7 +233,20 @@ impl Rules {
             });
             return out;
         }
-        let hints = hints.unwrap_or_else(|| prefilter::scan(text.as_bytes()));
+        let hints = match hints {
+            Some(hints) => hints,
+            None => {
+                #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+                if text.len() > crate::masks::MAX_LEN {
+                    // Clean text gives the pass nothing to hand on and opens no
+                    // gate after it: no early return is needed.
+                    self.candidates_in_one_pass(text, &mut out);
+                    resolve(&mut out);
+                    return out;
+                }
+                prefilter::scan(text.as_bytes())
+            }
+        };
         if hints.is_clean() && self.custom.is_empty() {
             return out;
         }
@@ -195,6 +305,13 @@ impl Rules {
                     recent.remember_clean(self.keys.id(), text);
                     return Cow::Borrowed(text);
                 }
+            }
+            #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+            if text.len() > crate::masks::MAX_LEN {
+                // The detectors take a long text in the same pass that finds its
+                // hints. (Here, not before the shape, which a long text has none
+                // of: this check then stands in for the prefilter's own.)
+                return self.redact_found(text, None, surface, tally);
             }
             let h = prefilter::scan(text.as_bytes());
             if h.is_clean() && self.custom.is_empty() {
@@ -262,22 +379,6 @@ impl Rules {
         out.push_str(text.get(at..).unwrap_or_default());
         Cow::Owned(out)
     }
-}
-
-/// Runs the cluster scan over `text`: for a long text on SSE2, only over the
-/// clusters that could hold a window ([`regions`](crate::regions)).
-fn windows(text: &[u8], visit: &mut impl FnMut(&numeric::Window<'_>)) -> numeric::Runs {
-    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-    if text.len() > crate::masks::MAX_LEN {
-        // SAFETY: the only requirement of `for_each_region` is SSE2, which this
-        // build targets (it is part of every x86_64 target's baseline).
-        return unsafe {
-            crate::regions::for_each_region(text, |from, to| {
-                numeric::for_each_window_between(text, from, to, &mut *visit);
-            })
-        };
-    }
-    numeric::for_each_window_in(text, visit)
 }
 
 fn push(out: &mut Vec<Candidate>, detector: Detector, start: usize, end: usize) {
