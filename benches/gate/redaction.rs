@@ -32,15 +32,16 @@ pub fn processor(_: &Pipeline, report: &mut Report) -> Outcome {
         with - without,
     ));
     let (r, p) = (&redacting, &plain);
-    // Target missed (issue 5), narrowly: 1.27-1.31 on a quiet 2-core machine (the
-    // code before the one-pass masks and the once-per-span cache borrow read
-    // 1.35-1.41 on the same machine). The span is shaped as the HTTP server layer makes it:
-    // request values are fresh strings, each span is another order's, from one of
-    // 64 clients. Callgrind per span: SDK alone 6.5k instructions, the redactor adds
-    // 2.1k (3.0k before those changes): ~0.7k for the one value new on every span (the
-    // path with an order id: cache miss, SSE2 masks, remembered once), ~1.25k for
-    // the walk over 14 attributes and 3 names (a literal-table lookup per key, a
-    // literal-table or per-thread-cache lookup per string value), ~0.2k per span.
+    // On the line (issue 5): 1.22-1.25 on a quiet 2-core machine in session 5 while
+    // it ran at full speed, 1.28-1.33 while it ran at about 60% speed (the code
+    // before that session: 1.29-1.31 and 1.30-1.35).
+    // The span is shaped as the HTTP server layer makes it: request values are
+    // fresh strings, each span is another order's, from one of 64 clients.
+    // Callgrind per span: SDK alone 6.5k instructions, the redactor adds 1.65k
+    // (2.15k before the shape cache): ~1.17k for the walk over 14 attributes (a
+    // literal-table lookup per key, a literal-table or per-thread-cache lookup per
+    // string value), ~0.23k for the path with a new order id (known clean by its
+    // shape), ~0.17k for the surfaces and names, ~0.13k per span.
     // The floor leaves room for a loaded machine.
     measure_with_floor(
         "redacting processor vs none, clean span (10 attributes, 2 events)",
@@ -71,17 +72,17 @@ pub fn scan(_: &Pipeline, report: &mut Report) -> Outcome {
         }),
     ));
     let (redactor, rules, t1, t2) = (&redactor, &rules, &text, &text);
-    // Met on one machine, missed on another (issue 5). Session 3's machine read
-    // 6.05-6.23x (4.2-5.1x before long texts ran the digit-cluster scan only over
-    // clusters that can hold a window). Session 4's machine (AMD EPYC, 2.0 GHz)
-    // reads 3.70-3.82x for the same code and for the code before that session
-    // alike: the same instructions per scan (callgrind), but the redactor takes
-    // 6.2 us there against 2.9 us, the naive regexes 23.5 us against 17.5 us. The
-    // floor sits beyond the worst ratio measured there.
+    // Met (issue 5): 8.70-8.75x in session 5 (redactor 2.35 us, naive 20.5 us per
+    // 1.6 KB), since long texts are taken in one pass of block masks (33.6k
+    // instructions per scan, 53.8k before). Before that pass this machine read
+    // 5.64-5.66x, session 4's (the same code, another CPU) 3.70-3.82x and session
+    // 3's 6.05-6.23x. Scaled by the instructions saved, the slowest of those CPUs
+    // would read about 6x now, so the budget is held strictly again: the 3.3x
+    // floor it had while it was missed is gone.
     measure_with_floor(
         "redactor vs naive per-rule regex, clean text",
         Rule::SpeedupAtLeast(5.0),
-        Some(Rule::SpeedupAtLeast(3.3)),
+        None,
         vec![
             (
                 "redactor",
