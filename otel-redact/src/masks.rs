@@ -19,8 +19,10 @@ use std::arch::x86_64::{
 };
 
 use crate::detectors::numeric::{glued_left, MIN_DETECTOR_DIGITS};
-use crate::detectors::phone::DOTTED_DIGITS;
-use crate::prefilter::{Hints, INN_RUN, MIN_ANY_DIGITS, MIN_CONTEXT_DIGITS, PASSPORT_RUN};
+use crate::detectors::phone::{self, DOTTED_DIGITS};
+use crate::prefilter::{
+    inn_at, passport_at, Hints, INN_RUN, MIN_ANY_DIGITS, MIN_CONTEXT_DIGITS, PASSPORT_RUN,
+};
 
 /// Longest text classified here.
 pub(crate) const MAX_LEN: usize = 64;
@@ -310,18 +312,13 @@ fn numeric_gates(text: &[u8], digit: u64, join: u64, h: &mut Hints) {
     // looked for only where their first letter is: eight (or three) bytes compared
     // at once, case folded (every byte of the words is a letter, so `| 0x20` folds
     // exactly).
-    let word_at_fold = |i: usize| word_at(text, i) as u64 | 0x2020_2020_2020_2020;
-    let passport = u64::from_le_bytes(*b"passport");
-    let inn = u64::from(u32::from_le_bytes(*b"inn\0"));
     h.context = h.cyrillic
         && (h.total_digits >= MIN_CONTEXT_DIGITS && longest >= PASSPORT_RUN || longest >= INN_RUN);
     if !h.context && h.total_digits >= MIN_CONTEXT_DIGITS && longest >= PASSPORT_RUN {
-        h.context = positions(letter(text, b'p')).any(|i| word_at_fold(i) == passport);
+        h.context = positions(letter(text, b'p')).any(|i| passport_at(text, i));
     }
     if !h.context && longest >= INN_RUN {
-        h.context = positions(letter(text, b'i')).any(|i| {
-            word_at_fold(i) & 0xFF_FFFF == inn && (i == 0 || !text[i - 1].is_ascii_alphabetic())
-        });
+        h.context = positions(letter(text, b'i')).any(|i| inn_at(text, i));
     }
 }
 
@@ -345,8 +342,7 @@ pub(crate) fn run_class(digit: u64) -> u32 {
 /// (`8.916.123.45.67`). Lone digits are few, so each is looked at in turn.
 fn has_dotted_trunk(text: &[u8], digit: u64) -> bool {
     let lone = digit & !(digit << 1) & !(digit >> 1);
-    positions(lone)
-        .any(|i| matches!(text.get(i), Some(b'7' | b'8')) && text.get(i + 1) == Some(&b'.'))
+    positions(lone).any(|i| phone::is_dotted_trunk(text, i))
 }
 
 /// True if some cluster of `digit` groups joined by `join` separators could hold

@@ -25,8 +25,8 @@
 
 use crate::blocks::{self, Block, BLOCK};
 use crate::detectors::numeric::Runs;
-use crate::masks::{around_anchor, is_auth_word, is_jwt, is_latin_patronymic, positions, word_at};
-use crate::prefilter::{Hints, MIN_ANY_DIGITS, MIN_CONTEXT_DIGITS};
+use crate::masks::{around_anchor, is_auth_word, is_jwt, is_latin_patronymic, positions};
+use crate::prefilter::{inn_at, passport_at, Hints, MIN_ANY_DIGITS, MIN_CONTEXT_DIGITS};
 use crate::regions::Regions;
 
 /// Where the pass hands what the detectors start from, in text order within each
@@ -51,11 +51,6 @@ pub(crate) struct Pass {
     /// `inn` occurs, in any case, not preceded by a letter.
     pub(crate) inn_word: bool,
 }
-
-/// `passport`, as eight little-endian bytes.
-const PASSPORT: u64 = u64::from_le_bytes(*b"passport");
-/// Sets bit 5 of each of eight bytes: folds ASCII letters to lower case.
-const FOLD: u64 = 0x2020_2020_2020_2020;
 
 /// The one pass over `text` (any length; the rules use it past 64 bytes).
 #[target_feature(enable = "sse2")]
@@ -98,7 +93,7 @@ pub(crate) fn scan(text: &[u8], sink: &mut impl Sink) -> Pass {
         for i in positions(cur.bkp & ea_after) {
             let i = base + i;
             if text.get(i).is_some_and(|&b| b | 0x20 == b'p') {
-                pass.passport_word |= word_at(text, i) as u64 | FOLD == PASSPORT;
+                pass.passport_word |= passport_at(text, i);
             } else {
                 h.auth_word |= is_auth_word(around_anchor(text, i));
             }
@@ -114,7 +109,9 @@ pub(crate) fn scan(text: &[u8], sink: &mut impl Sink) -> Pass {
         }
         let nn = cur.n & n_after;
         if nn != 0 && !pass.inn_word {
-            pass.inn_word = positions(nn).any(|i| inn_before(text, base + i));
+            // `inn` ends in the `nn`: it starts a byte before.
+            pass.inn_word =
+                positions(nn).any(|i| (base + i).checked_sub(1).is_some_and(|i| inn_at(text, i)));
         }
         for i in positions(cur.assign) {
             sink.assign(base + i);
@@ -137,18 +134,6 @@ pub(crate) fn scan(text: &[u8], sink: &mut impl Sink) -> Pass {
     h.longest_run = u32::MAX;
     h.context = digits >= MIN_CONTEXT_DIGITS;
     pass
-}
-
-/// True if the `nn` starting at `n` ends an `inn` (any case) that follows no
-/// letter.
-fn inn_before(text: &[u8], n: usize) -> bool {
-    let Some(i) = n.checked_sub(1) else {
-        return false;
-    };
-    text.get(i).is_some_and(|&b| b | 0x20 == b'i')
-        && i.checked_sub(1)
-            .and_then(|before| text.get(before))
-            .is_none_or(|b| !b.is_ascii_alphabetic())
 }
 
 /// True if an upper-case Cyrillic letter starts at `i` (`Ё` = D0 81, `А`–`Я` =

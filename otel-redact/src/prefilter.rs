@@ -281,7 +281,31 @@ fn word_at(bytes: &[u8], start: usize, word: &[u8]) -> bool {
 /// search, so this costs little even on long texts. Only asked when the passport
 /// context detector could run at all.
 pub(crate) fn passport_word(text: &[u8]) -> bool {
-    memchr::memchr2_iter(b'p', b'P', text).any(|i| word_at(text, i, b"passport"))
+    memchr::memchr2_iter(b'p', b'P', text).any(|i| passport_at(text, i))
+}
+
+/// True if `passport` (any case) starts at byte `i` of `text`: the one check of
+/// the word, wherever its candidate positions come from.
+#[inline]
+pub(crate) fn passport_at(text: &[u8], i: usize) -> bool {
+    // Eight letters, one word compare: `| 0x20` folds ASCII letters exactly (no
+    // other byte folds onto one).
+    text.get(i..i + 8)
+        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+        .is_some_and(|w| u64::from_le_bytes(w) | 0x2020_2020_2020_2020 == PASSPORT)
+}
+
+/// `passport`, as eight little-endian bytes.
+const PASSPORT: u64 = u64::from_le_bytes(*b"passport");
+
+/// True if `inn` (any case) starts at byte `i` of `text` and follows no letter
+/// (`dinner` holds none): the one check of the word.
+#[inline]
+pub(crate) fn inn_at(text: &[u8], i: usize) -> bool {
+    word_at(text, i, b"inn")
+        && i.checked_sub(1)
+            .and_then(|before| text.get(before))
+            .is_none_or(|b| !b.is_ascii_alphabetic())
 }
 
 /// Texts longer than this look for `inn` by its `nn` pair (fewer hits than `i` in
@@ -291,14 +315,14 @@ const PAIR_SEARCH_FROM: usize = 256;
 /// Whether `inn` (any case, not preceded by a letter) occurs. Only asked when the
 /// INN context detector could run at all.
 pub(crate) fn inn_word(text: &[u8]) -> bool {
-    let at = |i: usize| word_at(text, i, b"inn") && (i == 0 || !text[i - 1].is_ascii_alphabetic());
     if text.len() < PAIR_SEARCH_FROM {
-        return memchr::memchr2_iter(b'i', b'I', text).any(at);
+        return memchr::memchr2_iter(b'i', b'I', text).any(|i| inn_at(text, i));
     }
     // `inn` in any case holds one of these four pairs.
-    [b"nn", b"NN", b"nN", b"Nn"]
-        .iter()
-        .any(|pair| memchr::memmem::find_iter(text, pair).any(|n| n >= 1 && at(n - 1)))
+    [b"nn", b"NN", b"nN", b"Nn"].iter().any(|pair| {
+        memchr::memmem::find_iter(text, pair)
+            .any(|n| n.checked_sub(1).is_some_and(|i| inn_at(text, i)))
+    })
 }
 
 #[cfg(test)]

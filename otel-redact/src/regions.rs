@@ -13,6 +13,7 @@
 
 use crate::blocks::Block;
 use crate::detectors::numeric::{Runs, MIN_DETECTOR_DIGITS};
+use crate::detectors::phone;
 use crate::masks::{positions, run_class, span};
 
 /// Separator bytes a joiner may be from a digit (the scan joins groups across at
@@ -98,10 +99,7 @@ impl Regions {
         // are few (versions, addresses, hex ids), so each is read in turn.
         if !self.dotted_trunk {
             let lone = ((d & !(d << 1) & !(d >> 1)) >> MAX_JOIN) as u64;
-            self.dotted_trunk = positions(lone).any(|i| {
-                matches!(text.get(base + i), Some(b'7' | b'8'))
-                    && text.get(base + i + 1) == Some(&b'.')
-            });
+            self.dotted_trunk = positions(lone).any(|i| phone::is_dotted_trunk(text, base + i));
         }
 
         // The longest digit run: across the edge, then inside the block.

@@ -139,7 +139,7 @@ impl Runs {
     /// Takes the digit run `text[start..end]` into account.
     fn note(&mut self, text: &[u8], start: usize, end: usize) {
         self.longest = self.longest.max(end - start);
-        if end - start == 1 && matches!(text[start], b'7' | b'8') && text.get(end) == Some(&b'.') {
+        if end - start == 1 && super::phone::is_dotted_trunk(text, start) {
             self.dotted_trunk = true;
         }
     }

@@ -42,6 +42,14 @@ fn local_code(first: u8) -> bool {
 /// Digits in a dotted phone number.
 pub(crate) const DOTTED_DIGITS: u32 = 11;
 
+/// True if the digit at byte `i` of `text` is a `7` or `8` with a dot after it:
+/// the trunk a dotted phone starts with. Every gate asks it of lone digits only
+/// (the cluster scan, and the masks of short and long texts).
+#[inline(always)]
+pub(crate) fn is_dotted_trunk(text: &[u8], i: usize) -> bool {
+    matches!(text.get(i..i + 2), Some([b'7' | b'8', b'.']))
+}
+
 /// Phone numbers written with dots: `+7.916.123.45.67`, `8.916.123.45.67`.
 ///
 /// Dots are what versions, IP addresses, dates and decimals are made of, so the
