@@ -25,11 +25,6 @@ pub(crate) struct Image {
     ranges: [(usize, usize); MAX_RANGES],
     /// How many of `ranges` are in use.
     len: usize,
-    /// Lowest start of any range: addresses are stored as offsets from it.
-    base: usize,
-    /// Highest end of any range, as an offset from `base`, capped to 32 bits: no
-    /// literal is at or beyond it.
-    extent: u32,
 }
 
 impl Image {
@@ -39,21 +34,15 @@ impl Image {
         *IMAGE.get_or_init(|| read_image().unwrap_or_default())
     }
 
-    /// The offset of `s` from the image's base if all of `s` lies in one read-only
-    /// range of the executable and the offset fits in 32 bits.
-    pub(crate) fn offset_of(&self, s: &str) -> Option<u32> {
+    /// Whether all of `s` lies in one read-only range of the executable.
+    pub(crate) fn contains(&self, s: &str) -> bool {
         let start = s.as_ptr() as usize;
         let end = start.wrapping_add(s.len());
-        let inside = self
-            .ranges
+        self.ranges
             .get(..self.len)
             .unwrap_or_default()
             .iter()
-            .any(|&(lo, hi)| start >= lo && end <= hi);
-        if !inside {
-            return None;
-        }
-        u32::try_from(start - self.base).ok()
+            .any(|&(lo, hi)| start >= lo && end <= hi)
     }
 }
 
@@ -97,9 +86,6 @@ fn read_image() -> Option<Image> {
         }
     }
     image.len = n;
-    image.base = image.ranges[..n].iter().map(|r| r.0).min()?;
-    let end = image.ranges[..n].iter().map(|r| r.1).max()?;
-    image.extent = u32::try_from(end - image.base).unwrap_or(u32::MAX);
     Some(image)
 }
 
@@ -108,19 +94,29 @@ fn read_image() -> Option<Image> {
     None
 }
 
-/// Slots in one [`StaticVerdicts`] table (direct-mapped; 32 KiB).
-const SLOTS: usize = 4096;
-/// Largest verdict a slot holds (the low 15 bits of its word).
-pub(crate) const MAX_VERDICT: u16 = 0x7FFF;
-/// The bits of a slot's word that hold the verdict.
-const VERDICT: u64 = MAX_VERDICT as u64;
+/// Slots in one [`StaticVerdicts`] table (direct-mapped; 32 KiB), indexed by the
+/// low bits of a string's address.
+const SLOT_BITS: u32 = 12;
+const SLOTS: usize = 1 << SLOT_BITS;
+/// Addresses at or above `1 << ADDRESS_BITS` are never kept (user space on x86-64
+/// and AArch64 Linux lies below it unless a program asks for more).
+const ADDRESS_BITS: u32 = 48;
+/// Lengths at or above `1 << LEN_BITS` are never kept.
+const LEN_BITS: u32 = 16;
 /// Set in every stored entry: tells a stored verdict 0 from an empty slot.
-const STORED: u64 = 0x8000;
+const STORED: u64 = 1 << 11;
+/// Largest verdict a slot holds (the bits below `STORED`).
+pub(crate) const MAX_VERDICT: u16 = (STORED - 1) as u16;
 
-/// A verdict cache for strings in the read-only image, shared by every thread: each
-/// slot holds the string's offset, its length and a 15-bit verdict in one atomic
-/// word, so a lookup is one load and one compare, and a racing insert can only
-/// replace a whole entry, never tear one.
+/// A verdict cache for strings in the read-only image, shared by every thread.
+///
+/// A slot is chosen by the low 12 bits of a string's address and holds, in one
+/// atomic word, the rest of the address (bits 12–47, as bits 28–63), the length
+/// (bits 12–27), [`STORED`] and an 11-bit verdict. So a lookup is one load and one
+/// compare of the whole word, with no check that the string is in the image: only
+/// strings in the image are ever stored, and a string with a stored address and
+/// length *is* that string (the image never changes and no other allocation can
+/// lie there). A racing insert can only replace a whole entry, never tear one.
 #[derive(Debug)]
 pub(crate) struct StaticVerdicts {
     image: Image,
@@ -135,51 +131,60 @@ impl StaticVerdicts {
         }
     }
 
-    /// The slot and the tag (offset from the image's base and length) of `s`, if
-    /// both fit the tag. Says nothing about whether `s` is a literal: two strings
-    /// with the same tag are at the same address with the same length.
-    #[inline]
-    fn locate(&self, s: &str) -> Option<(usize, u64)> {
-        // One compare turns away heap strings (above the image) and anything below
-        // (wrapped around to a huge offset); `extent` fits 32 bits, so the offset
-        // does too.
-        let offset = (s.as_ptr() as usize).wrapping_sub(self.image.base);
-        if offset >= self.image.extent as usize {
+    /// The slot of `s` and the word a stored entry for `s` holds with verdict 0, if
+    /// its address and length fit that word. Says nothing about whether `s` is a
+    /// literal.
+    #[inline(always)]
+    fn locate(s: &str) -> Option<(usize, u64)> {
+        let address = s.as_ptr() as u64;
+        let len = s.len() as u64;
+        // One test for both: shifted out of the word, a high address or length bit
+        // could make two strings look alike.
+        if (address >> ADDRESS_BITS) | (len >> LEN_BITS) != 0 {
             return None;
         }
-        let len = u16::try_from(s.len()).ok()?;
-        let tag = (offset as u64) << 32 | u64::from(len) << 16;
-        // Literals are distinct addresses packed together in the image, so the low
-        // bits of the offset already spread them over the slots (no multiply on
-        // the path every attribute takes).
-        Some((offset % SLOTS, tag))
+        // Literals are distinct addresses packed together in the image, so the
+        // low bits of the address already spread them over the slots.
+        let slot = (address as usize) & (SLOTS - 1);
+        Some((
+            slot,
+            (address >> SLOT_BITS) << 28 | len << SLOT_BITS | STORED,
+        ))
     }
 
     /// The verdict stored for `s`, if `s` is a literal seen before.
-    ///
-    /// No image check here: only literals are ever stored, and a string with a
-    /// stored tag is at that literal's address, so it is that literal.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn get(&self, s: &str) -> Option<u16> {
-        let (slot, tag) = self.locate(s)?;
-        let entry = self.slots[slot % SLOTS].load(Ordering::Relaxed);
-        // A stored entry has its `STORED` bit set, so an empty slot (0) never
-        // matches; one compare checks both.
-        (entry & !VERDICT == tag | STORED).then_some((entry & VERDICT) as u16)
+        let (slot, tag) = Self::locate(s)?;
+        let entry = self.slots[slot].load(Ordering::Relaxed);
+        // Equal above the verdict bits: the same address and length, and stored
+        // (an empty slot, 0, never has `STORED`).
+        ((entry ^ tag) <= u64::from(MAX_VERDICT)).then_some((entry & u64::from(MAX_VERDICT)) as u16)
+    }
+
+    /// Whether `s` is a literal seen before with exactly `verdict`: one compare,
+    /// for the verdict nearly every lookup finds.
+    #[inline(always)]
+    pub(crate) fn holds(&self, s: &str, verdict: u16) -> bool {
+        match Self::locate(s) {
+            Some((slot, tag)) => {
+                self.slots[slot].load(Ordering::Relaxed) == tag | u64::from(verdict)
+            }
+            None => false,
+        }
     }
 
     /// Remembers `verdict` for `s` if `s` is a literal; returns whether it was one.
     /// Verdicts above [`MAX_VERDICT`] are not kept.
     #[inline]
     pub(crate) fn put(&self, s: &str, verdict: u16) -> bool {
-        if self.image.offset_of(s).is_none() {
+        if !self.image.contains(s) {
             return false;
         }
-        let Some((slot, tag)) = self.locate(s) else {
-            return true;
-        };
-        if verdict <= MAX_VERDICT {
-            self.slots[slot % SLOTS].store(tag | STORED | u64::from(verdict), Ordering::Relaxed);
+        if let Some((slot, tag)) = Self::locate(s) {
+            if verdict <= MAX_VERDICT {
+                self.slots[slot].store(tag | u64::from(verdict), Ordering::Relaxed);
+            }
         }
         true
     }
@@ -193,11 +198,11 @@ mod tests {
     #[test]
     fn literals_are_in_the_image_and_heap_strings_are_not() {
         let image = Image::get();
-        assert!(image.offset_of("a literal").is_some());
+        assert!(image.contains("a literal"));
         let owned = String::from("a literal");
-        assert!(image.offset_of(&owned).is_none());
+        assert!(!image.contains(&owned));
         let leaked: &'static str = Box::leak(owned.into_boxed_str());
-        assert!(image.offset_of(leaked).is_none(), "heap, even if 'static");
+        assert!(!image.contains(leaked), "heap, even if 'static");
     }
 
     #[cfg(target_os = "linux")]
@@ -207,11 +212,25 @@ mod tests {
         let text = "order.status.previous";
         assert!(cache.put(text, 7), "a literal is kept");
         assert_eq!(cache.get(text), Some(7));
+        assert!(cache.holds(text, 7));
+        assert!(!cache.holds(text, 6), "holds compares the verdict too");
         // Same address, other length: another string.
         assert_eq!(cache.get(&text[..5]), None);
         // A heap copy with the same bytes is neither kept nor found.
         assert!(!cache.put(&String::from(text), 7));
         let copy = String::from(text);
         assert_eq!(cache.get(copy.as_str()), None);
+        assert!(!cache.holds(copy.as_str(), 7));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_largest_verdict_is_kept_and_larger_ones_are_not() {
+        let cache = StaticVerdicts::new(Image::get());
+        let text = "http.response.status_code";
+        assert!(cache.put(text, MAX_VERDICT));
+        assert_eq!(cache.get(text), Some(MAX_VERDICT));
+        assert!(cache.put(text, MAX_VERDICT + 1), "still a literal");
+        assert_eq!(cache.get(text), Some(MAX_VERDICT), "not overwritten");
     }
 }

@@ -174,12 +174,15 @@ pub(crate) enum KeyVerdict {
     Scan,
 }
 
+/// [`KeyVerdict::Scan`] as a literal-cache code.
+const SCAN_CODE: u16 = 1;
+
 impl KeyVerdict {
     /// The verdict as a literal-cache code, if it fits.
     fn encode(self) -> Option<u16> {
         match self {
             KeyVerdict::NeverTouch => Some(0),
-            KeyVerdict::Scan => Some(1),
+            KeyVerdict::Scan => Some(SCAN_CODE),
             KeyVerdict::Sensitive(i) => u16::try_from(i).ok()?.checked_add(2),
         }
     }
@@ -187,7 +190,7 @@ impl KeyVerdict {
     fn decode(code: u16) -> KeyVerdict {
         match code {
             0 => KeyVerdict::NeverTouch,
-            1 => KeyVerdict::Scan,
+            SCAN_CODE => KeyVerdict::Scan,
             i => KeyVerdict::Sensitive(usize::from(i - 2)),
         }
     }
@@ -273,6 +276,13 @@ impl KeyRules {
             Some(code) => KeyVerdict::decode(code),
             None => self.classify_not_literal(key),
         }
+    }
+
+    /// Whether `key` is a literal already known to have its value scanned: one
+    /// compare, for the verdict nearly every key has. `false` says nothing.
+    #[inline(always)]
+    pub(crate) fn is_literal_to_scan(&self, key: &str) -> bool {
+        self.literals.holds(key, SCAN_CODE)
     }
 
     /// [`KeyRules::classify`] past the literal cache; out of line so that a cache

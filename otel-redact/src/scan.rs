@@ -267,7 +267,7 @@ impl Rules {
         surface: &'static str,
         tally: &mut Tally,
     ) -> Cow<'t, str> {
-        if self.clean_literals.get(text).is_some() {
+        if self.clean_literals.holds(text, CLEAN) {
             return Cow::Borrowed(text);
         }
         if tally

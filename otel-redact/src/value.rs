@@ -129,33 +129,88 @@ impl Rules {
 
     /// Redacts a list of attributes in place; values are only replaced when they
     /// change, dropped attributes are removed.
+    ///
+    /// Kept small on purpose: it runs for every attribute list of every span, so
+    /// the common cases (a literal key to scan with a string value; a number; a
+    /// never-touched key) are taken inline with few registers, and everything
+    /// else (arrays, sensitive keys, a drop) is out of line.
     pub(crate) fn redact_attributes(
         &self,
         attrs: &mut Vec<KeyValue>,
         surface: &'static str,
         tally: &mut Tally,
     ) {
-        let mut dropped: Vec<usize> = Vec::new();
-        for (i, kv) in attrs.iter_mut().enumerate() {
-            let verdict = self.keys.classify(kv.key.as_str());
-            // `redact_value_as`'s first case, taken here without building and
-            // matching a `ValueRedaction`: most attributes are strings to scan, and
-            // this saves about 140 instructions on a typical span (callgrind).
-            if let (KeyVerdict::Scan, Value::String(s)) = (verdict, &kv.value) {
-                if let Some(v) = self.scanned(s, surface, tally) {
-                    kv.value = v;
+        for i in 0..attrs.len() {
+            let Some(kv) = attrs.get_mut(i) else {
+                return;
+            };
+            // Nearly every attribute: one compare finds the key is a literal whose
+            // value is scanned.
+            let verdict = if self.keys.is_literal_to_scan(kv.key.as_str()) {
+                KeyVerdict::Scan
+            } else {
+                self.keys.classify(kv.key.as_str())
+            };
+            match (verdict, &kv.value) {
+                (KeyVerdict::Scan, Value::String(s)) => {
+                    if let Some(v) = self.scanned(s, surface, tally) {
+                        kv.value = v;
+                    }
                 }
-                continue;
-            }
-            match self.redact_value_as(verdict, &kv.value, surface, tally) {
-                ValueRedaction::Unchanged => {}
-                ValueRedaction::Replaced(v) => kv.value = v,
-                ValueRedaction::Dropped => dropped.push(i),
+                (KeyVerdict::NeverTouch, _)
+                | (KeyVerdict::Scan, Value::Bool(_) | Value::I64(_) | Value::F64(_)) => {}
+                _ => {
+                    if self.redact_rare(kv, verdict, surface, tally) {
+                        return self.redact_attributes_after_drop(attrs, i, surface, tally);
+                    }
+                }
             }
         }
-        for i in dropped.into_iter().rev() {
-            attrs.remove(i);
+    }
+
+    /// An attribute [`Rules::redact_attributes`] does not take inline (an array, a
+    /// value under a sensitive key): its value replaced if it changes; `true` if
+    /// it is to be dropped.
+    #[inline(never)]
+    fn redact_rare(
+        &self,
+        kv: &mut KeyValue,
+        verdict: KeyVerdict,
+        surface: &'static str,
+        tally: &mut Tally,
+    ) -> bool {
+        match self.redact_value_as(verdict, &kv.value, surface, tally) {
+            ValueRedaction::Unchanged => false,
+            ValueRedaction::Replaced(v) => {
+                kv.value = v;
+                false
+            }
+            ValueRedaction::Dropped => true,
         }
+    }
+
+    /// The rest of [`Rules::redact_attributes`] once the attribute at `dropped`
+    /// is to be dropped: the attributes after it redacted, then every dropped one
+    /// removed.
+    #[cold]
+    #[inline(never)]
+    fn redact_attributes_after_drop(
+        &self,
+        attrs: &mut Vec<KeyValue>,
+        dropped: usize,
+        surface: &'static str,
+        tally: &mut Tally,
+    ) {
+        let mut drop = vec![false; attrs.len()];
+        if let Some(d) = drop.get_mut(dropped) {
+            *d = true;
+        }
+        for (kv, d) in attrs.iter_mut().zip(drop.iter_mut()).skip(dropped + 1) {
+            let verdict = self.keys.classify(kv.key.as_str());
+            *d = self.redact_rare(kv, verdict, surface, tally);
+        }
+        let mut flags = drop.into_iter();
+        attrs.retain(|_| !flags.next().unwrap_or(false));
     }
 
     /// Redacts a `Cow<'static, str>` field (span name, event name, status

@@ -232,6 +232,20 @@ fn drop_action_removes_sensitive_attributes_and_cuts_matches_from_text() {
         attr(&span.attributes, "order.id").unwrap().as_str(),
         "ORD-2026-000123"
     );
+    // Three in a row dropped, those after them still redacted and kept, in order.
+    let keys: Vec<&str> = span.attributes.iter().map(|kv| kv.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        ["note", "contacts", "order.id", "http.request.duration_ms"]
+    );
+    let contacts = attr(&span.attributes, "contacts")
+        .unwrap()
+        .as_str()
+        .into_owned();
+    assert!(
+        !contacts.contains(EMAIL) && contacts.contains("no pii"),
+        "{contacts}"
+    );
 }
 
 #[test]
