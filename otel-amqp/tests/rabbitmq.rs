@@ -895,3 +895,109 @@ async fn queue_gauges_skip_a_missing_queue_and_keep_reporting_the_others() {
     drop(gauges);
     broker.cleanup().await;
 }
+
+/// Waits until `gauges` holds `expected` for `queue`; the last value seen.
+async fn cached_until(
+    gauges: &QueueGauges,
+    queue: &str,
+    expected: Option<(u64, u64)>,
+) -> Option<(u64, u64)> {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while gauges.cached(queue) != expected && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    gauges.cached(queue)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn queue_gauges_report_nothing_once_their_one_connection_is_lost() {
+    let otel = Otel::start().await;
+    let telemetry = otel.telemetry();
+    let mut broker = Broker::connect().await;
+    let queue = broker.queue(&unique("lost"), FieldTable::default()).await;
+    let publisher = broker.traced_channel(&telemetry).await;
+    publish(&publisher, &order_cx("ORD-17"), &queue).await;
+    let own = Broker::connect().await;
+    let gauges = QueueGauges::start(
+        own.connection.clone(),
+        &telemetry,
+        [queue.clone()],
+        Duration::from_millis(50),
+    )
+    .await
+    .unwrap();
+    assert_eq!(gauges.cached(&queue), Some((1, 0)));
+    own.connection.close(200, "test".into()).await.unwrap();
+    // Not the last value before the loss, reported as if it still held.
+    assert_eq!(cached_until(&gauges, &queue, None).await, None);
+    drop(gauges);
+    broker.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn queue_gauges_move_to_the_next_connection_when_theirs_is_lost() {
+    use std::sync::{Arc, Mutex};
+
+    let otel = Otel::start().await;
+    let telemetry = otel.telemetry();
+    let mut broker = Broker::connect().await;
+    let queue = broker
+        .queue(&unique("reconnect"), FieldTable::default())
+        .await;
+    let publisher = broker.traced_channel(&telemetry).await;
+    publish(&publisher, &order_cx("ORD-18"), &queue).await;
+
+    // Every connection the gauges are given, so the test can take one away.
+    let given: Arc<Mutex<Vec<Arc<lapin::Connection>>>> = Arc::default();
+    let gauges = QueueGauges::start_reconnecting(
+        {
+            let given = given.clone();
+            move || {
+                let given = given.clone();
+                async move {
+                    let connection = Broker::connect().await.connection;
+                    given.lock().unwrap().push(connection.clone());
+                    Some(connection)
+                }
+            }
+        },
+        &telemetry,
+        [queue.clone()],
+        Duration::from_millis(50),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        cached_until(&gauges, &queue, Some((1, 0))).await,
+        Some((1, 0))
+    );
+    assert_eq!(given.lock().unwrap().len(), 1);
+
+    let first = given.lock().unwrap()[0].clone();
+    first.close(200, "test".into()).await.unwrap();
+    publish(&publisher, &order_cx("ORD-19"), &queue).await;
+    // The second message is seen through a second connection.
+    assert_eq!(
+        cached_until(&gauges, &queue, Some((2, 0))).await,
+        Some((2, 0))
+    );
+    assert_eq!(
+        given.lock().unwrap().len(),
+        2,
+        "asked once more, not on every refresh"
+    );
+    assert!(given.lock().unwrap()[1].status().connected());
+
+    // One set of instruments: one point for the queue, with today's value.
+    otel.flush().await;
+    let ready = otel.metric(METRIC_QUEUE_MESSAGES_READY).await;
+    let points: Vec<f64> = ready
+        .number_points()
+        .into_iter()
+        .filter(|(a, _)| otlp_receiver::has_attributes(a, &[(MESSAGING_DESTINATION_NAME, &queue)]))
+        .map(|(_, v)| v)
+        .collect();
+    assert_eq!(points, [2.0]);
+    drop(gauges);
+    broker.cleanup().await;
+}

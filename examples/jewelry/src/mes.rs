@@ -198,24 +198,19 @@ where
 }
 
 /// Queue depth and consumers of every queue, on whichever connection is live: the
-/// gauges ask through a channel of their connection, so they start again with
-/// each new one.
+/// gauges ask the broker handle for its connection again whenever theirs is lost
+/// (one set of instruments for the life of the service).
 async fn queue_gauges(broker: Broker, amqp: AmqpTelemetry, queues: Vec<String>) {
-    loop {
-        let connection = broker.connection().await;
-        let gauges = QueueGauges::start(
-            Arc::clone(&connection),
-            &amqp,
-            queues.clone(),
-            Duration::from_secs(1),
-        )
-        .await
-        .ok();
-        while connection.status().connected() {
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
-        drop(gauges);
-    }
+    let next_connection = move || {
+        let broker = broker.clone();
+        async move { Some(broker.connection().await) }
+    };
+    let gauges =
+        QueueGauges::start_reconnecting(next_connection, &amqp, queues, Duration::from_secs(1))
+            .await;
+    // Reported until the service stops this task.
+    let _gauges = gauges.ok();
+    std::future::pending::<()>().await;
 }
 
 /// The pricing worker's handler: price the request, or die before acking it when
