@@ -144,13 +144,7 @@ impl Rules {
             let Some(kv) = attrs.get_mut(i) else {
                 return;
             };
-            // Nearly every attribute: one compare finds the key is a literal whose
-            // value is scanned.
-            let verdict = if self.keys.is_literal_to_scan(kv.key.as_str()) {
-                KeyVerdict::Scan
-            } else {
-                self.keys.classify(kv.key.as_str())
-            };
+            let verdict = self.keys.classify(kv.key.as_str());
             match (verdict, &kv.value) {
                 (KeyVerdict::Scan, Value::String(s)) => {
                     if let Some(v) = self.scanned(s, surface, tally) {
@@ -201,15 +195,15 @@ impl Rules {
         surface: &'static str,
         tally: &mut Tally,
     ) {
-        let mut drop = vec![false; attrs.len()];
-        if let Some(d) = drop.get_mut(dropped) {
+        let mut to_drop = vec![false; attrs.len()];
+        if let Some(d) = to_drop.get_mut(dropped) {
             *d = true;
         }
-        for (kv, d) in attrs.iter_mut().zip(drop.iter_mut()).skip(dropped + 1) {
+        for (kv, d) in attrs.iter_mut().zip(to_drop.iter_mut()).skip(dropped + 1) {
             let verdict = self.keys.classify(kv.key.as_str());
             *d = self.redact_rare(kv, verdict, surface, tally);
         }
-        let mut flags = drop.into_iter();
+        let mut flags = to_drop.into_iter();
         attrs.retain(|_| !flags.next().unwrap_or(false));
     }
 
