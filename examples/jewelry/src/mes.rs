@@ -205,12 +205,13 @@ async fn queue_gauges(broker: Broker, amqp: AmqpTelemetry, queues: Vec<String>) 
         let broker = broker.clone();
         async move { Some(broker.connection().await) }
     };
-    let gauges =
-        QueueGauges::start_reconnecting(next_connection, &amqp, queues, Duration::from_secs(1))
-            .await;
-    // Reported until the service stops this task.
-    let _gauges = gauges.ok();
-    std::future::pending::<()>().await;
+    match QueueGauges::start_reconnecting(next_connection, &amqp, queues, Duration::from_secs(1))
+        .await
+    {
+        // Reported until the service stops this task.
+        Ok(_gauges) => std::future::pending::<()>().await,
+        Err(e) => tracing::warn!(error = %e, "queue gauges not started"),
+    }
 }
 
 /// The pricing worker's handler: price the request, or die before acking it when
