@@ -442,7 +442,7 @@ const BY_COMPACT_LEN: usize = 19;
 /// The full form anywhere; the compact form only when the message's trace is known.
 fn parse_entered_by(value: &str, trace: TraceId) -> Option<SpanContext> {
     let bytes = value.as_bytes();
-    if bytes.len() != 19 {
+    if bytes.len() != BY_COMPACT_LEN {
         return traceparent::parse(value);
     }
     if trace == TraceId::INVALID || bytes[16] != b'-' {
